@@ -1,0 +1,1 @@
+"""The instructor's side of the course: build the student release, grade, report, give feedback."""

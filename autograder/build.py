@@ -1,0 +1,30 @@
+"""``autograder build``: generate the student release with nbgrader, then verify it."""
+
+from __future__ import annotations
+
+from .course import Course, CourseError
+from .verify import Problem, verify_assignment
+
+
+def generate_release(course: Course, assignment: str) -> None:
+    """``nbgrader generate_assignment``: write the student release and record the cells in the gradebook."""
+    result = course.api().generate_assignment(assignment, force=True, create=True)
+    if not result["success"]:
+        raise CourseError(f"nbgrader could not generate {assignment!r}:\n{result.get('log', '')}{result.get('error', '')}")
+
+
+def build(course: Course, assignments: list[str] | None = None, *, log=print) -> dict[str, list[Problem]]:
+    """Build and verify each assignment (all of them by default); returns the problems per assignment."""
+    names = assignments or course.assignments()
+    for name in names:
+        course.require_assignment(name)
+    problems = {}
+    for name in names:
+        log(f"building {name}: nbgrader generate_assignment")
+        generate_release(course, name)
+        log(f"verifying {name}: reference passes every test cell, stub fails every one")
+        problems[name] = verify_assignment(course, name)
+        for problem in problems[name]:
+            log(f"  PROBLEM {problem}")
+        log(f"{name}: {'ok' if not problems[name] else f'{len(problems[name])} problem(s)'}")
+    return problems

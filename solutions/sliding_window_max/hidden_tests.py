@@ -1,0 +1,351 @@
+"""Hidden tests for the sliding-window maximum assignment.
+
+Never released to students. Each test is a plain function that takes the
+student's functions as arguments and looks only at what they return, so the
+same test runs in the student's kernel (stock nbgrader), in a trusted grader
+process that calls into a sandbox, or straight against the reference in pytest.
+
+Expected values come from oracles defined here (a slicing one-liner for small
+inputs, repeated doubling in NumPy for large ones,
+``torch.nn.functional.max_pool2d`` for images), never from the
+student's own naive version.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import signal
+import threading
+import time
+import weakref
+from contextlib import contextmanager
+
+import numpy as np
+
+# Generous bounds: the reference takes well under a tenth of each, while an
+# O(n·k) solution needs minutes. They separate complexities, not fast code.
+LARGE_LIST_SECONDS = 10.0
+LARGE_ARRAY_SECONDS = 3.0
+
+
+class TimeLimitExceeded(BaseException):
+    """Raised inside student code when a time bound runs out.
+
+    A BaseException, so an ``except Exception`` in student code does not swallow it.
+    """
+
+
+@contextmanager
+def time_limit(seconds: float, what: str):
+    """Interrupt the body after ``seconds`` (main thread only) and fail if it ran longer."""
+    use_alarm = threading.current_thread() is threading.main_thread()
+
+    def on_alarm(signum, frame):
+        raise TimeLimitExceeded(f"{what} did not finish within {seconds:.0f} s")
+
+    if use_alarm:
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    start = time.perf_counter()
+    try:
+        yield
+    except TimeLimitExceeded as exc:
+        raise AssertionError(f"{exc}: is it O(n·k) instead of O(n)?") from None
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    elapsed = time.perf_counter() - start
+    assert elapsed <= seconds, (
+        f"{what} took {elapsed:.1f} s, more than the {seconds:.0f} s an O(n) "
+        "solution needs: is it O(n·k) instead of O(n)?"
+    )
+
+
+# ----------------------------------------------------------------- oracles
+
+
+def expected_small(nums, k: int) -> list:
+    """The definition itself: the maximum of every window of length k."""
+    return [max(nums[i : i + k]) for i in range(len(nums) - k + 1)]
+
+
+def expected_large(values: np.ndarray, k: int) -> np.ndarray:
+    """Window maxima of a 1-D array by repeated doubling: M_2w[i] = max(M_w[i], M_w[i + w])."""
+    maxima, width = np.asarray(values), 1
+    while 2 * width <= k:
+        maxima = np.maximum(maxima[:-width], maxima[width:])
+        width *= 2
+    count = len(values) - k + 1
+    return np.maximum(maxima[:count], maxima[k - width : k - width + count])
+
+
+def short(seq, limit: int = 12) -> str:
+    """A printable prefix of a sequence, for failure messages."""
+    seq = list(seq)
+    if len(seq) <= limit:
+        return repr(seq)
+    return repr(seq[:limit])[:-1] + f", ... ({len(seq)} items)]"
+
+
+def assert_windows_equal(got, expected, call: str) -> None:
+    """Compare window maxima, naming the call and the first wrong window."""
+    got = list(got)
+    expected = list(expected)
+    assert len(got) == len(expected), (
+        f"{call} returned {len(got)} window maxima, expected {len(expected)} "
+        f"(one per window: len(nums) - k + 1).\n  got:      {short(got)}\n"
+        f"  expected: {short(expected)}"
+    )
+    for i, (g, e) in enumerate(zip(got, expected)):
+        assert g == e, (
+            f"{call}: window {i} has maximum {e!r}, but you returned {g!r}.\n"
+            f"  got:      {short(got)}\n  expected: {short(expected)}"
+        )
+
+
+def random_cases(seed: int, count: int):
+    """Small random inputs with duplicates and negatives, k from 1 to n."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        n = rng.randint(1, 40)
+        spread = rng.choice([2, 5, 100])  # small spreads force many duplicates
+        nums = [rng.randint(-spread, spread) for _ in range(n)]
+        yield nums, rng.randint(1, n)
+    for n in (1, 2, 7, 30):
+        for k in {1, (n + 1) // 2, n}:
+            yield list(range(n)), k  # strictly increasing
+            yield list(range(n, 0, -1)), k  # strictly decreasing
+            yield [3] * n, k  # all equal
+
+
+def check_list_function(fn, name: str, seed: int, count: int) -> None:
+    for nums, k in random_cases(seed, count):
+        original = list(nums)
+        got = fn(nums, k)
+        call = f"{name}({short(original)}, k={k})"
+        assert nums == original, f"{call} modified its input list to {short(nums)}"
+        assert_windows_equal(got, expected_small(original, k), call)
+
+
+# ------------------------------------------------------ max_sliding_window
+
+
+def test_max_sliding_window_naive_random(max_sliding_window_naive):
+    """Does the warm-up agree with the definition on random small inputs?"""
+    check_list_function(max_sliding_window_naive, "max_sliding_window_naive", seed=1, count=200)
+
+
+def test_max_sliding_window_random(max_sliding_window):
+    """Does the deque version agree with the definition, duplicates and all?"""
+    check_list_function(max_sliding_window, "max_sliding_window", seed=2, count=500)
+    floats = [0.5, -1.25, 0.5, 3.0, 3.0, -7.5, 2.25]
+    assert_windows_equal(
+        max_sliding_window(list(floats), 2), expected_small(floats, 2),
+        f"max_sliding_window({floats}, k=2)",
+    )
+
+
+def test_max_sliding_window_invalid(max_sliding_window):
+    """Is every invalid input refused with ValueError?"""
+    for nums, k, why in [
+        ([1, 2, 3], 0, "k = 0"),
+        ([1, 2, 3], -2, "a negative k"),
+        ([1, 2, 3], 4, "k larger than len(nums)"),
+        ([], 1, "an empty list"),
+        ([], 0, "an empty list and k = 0"),
+    ]:
+        try:
+            result = max_sliding_window(nums, k)
+        except ValueError as exc:
+            assert str(exc), f"max_sliding_window({nums}, k={k}) raised ValueError without a message"
+        else:
+            raise AssertionError(
+                f"max_sliding_window({nums}, k={k}) returned {result!r}; {why} "
+                "must raise ValueError with a message that says what was wrong"
+            )
+
+
+def test_max_sliding_window_large(max_sliding_window):
+    """Does the deque version finish n = 10^6, k = 10^5 in time an O(n) pass needs?"""
+    rng = np.random.default_rng(3)
+    values = rng.integers(-(10**9), 10**9, size=10**6)
+    nums = values.tolist()
+    k = 10**5
+    with time_limit(LARGE_LIST_SECONDS, f"max_sliding_window(n={len(nums)}, k={k})"):
+        got = max_sliding_window(nums, k)
+    expected = expected_large(values, k).tolist()
+    assert_windows_equal(got, expected, f"max_sliding_window(<10^6 random ints>, k={k})")
+
+
+# ------------------------------------------------------- stream_window_max
+
+
+class CountingStream:
+    """An iterator over ``source`` that counts how many items were taken."""
+
+    def __init__(self, source, limit: int | None = None):
+        self.source = iter(source)
+        self.taken = 0
+        self.limit = limit
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.limit is not None and self.taken >= self.limit:
+            raise AssertionError(
+                f"stream_window_max read {self.taken} items without yielding enough: "
+                "it must yield each maximum as soon as its window is full, "
+                "not read the whole (endless) stream first"
+            )
+        self.taken += 1
+        return next(self.source)
+
+
+class Tracked(float):
+    """A float whose liveness can be watched through a weak reference."""
+
+    __slots__ = ("__weakref__",)
+
+
+def test_stream_window_max_lazy(stream_window_max):
+    """Is each maximum yielded as soon as its window is full, and no later?"""
+    k = 4
+    stream = CountingStream([2.0, 1.0, 5.0, 3.0, 4.0, 0.0, -1.0, 6.0])
+    gen = stream_window_max(stream, k)
+    expected = [5.0, 5.0, 5.0, 4.0, 6.0]
+    for i, want in enumerate(expected):
+        got = next(gen, "<exhausted>")
+        assert got == want, f"stream_window_max(..., k={k}): output {i} should be {want}, got {got!r}"
+        assert stream.taken == k + i, (
+            f"stream_window_max(..., k={k}) had read {stream.taken} items when it yielded "
+            f"output {i}; it should have read exactly {k + i} (yield as soon as a window is full)"
+        )
+    assert next(gen, "<exhausted>") == "<exhausted>", "the generator should stop when the stream ends"
+
+    for items, k in [([], 1), ([1.0, 2.0], 3)]:
+        got = list(stream_window_max(iter(items), k))
+        assert got == [], f"stream_window_max({items}, k={k}) has no full window, yet yielded {got}"
+
+
+def test_stream_window_max_endless(stream_window_max):
+    """Does it work on an endless iterator, matching the definition?"""
+    rng = random.Random(4)
+    for k in (1, 3, 50):
+        source = (rng.randint(-20, 20) for _ in itertools.count())
+        seen = []
+
+        def recording(src=source, seen=seen):
+            for x in src:
+                seen.append(x)
+                yield x
+
+        stream = CountingStream(recording(), limit=2000 + k)
+        got = list(itertools.islice(stream_window_max(stream, k), 2000))
+        assert_windows_equal(got, expected_small(seen, k)[: len(got)], f"stream_window_max(<endless stream>, k={k})")
+        assert len(got) == 2000
+
+
+def test_stream_window_max_memory(stream_window_max):
+    """Does it hold O(k) items, even on a long decreasing stream?"""
+    k = 5
+    alive = weakref.WeakSet()
+
+    def decreasing():
+        for i in range(20_000):
+            item = Tracked(-i)
+            alive.add(item)
+            yield item
+            del item
+
+    gen = stream_window_max(decreasing(), k)
+    for _ in itertools.islice(gen, 10_000):
+        pass
+    held = len(alive)
+    assert held <= 4 * k + 8, (
+        f"after 10,000 windows of size k={k}, stream_window_max still holds {held} stream items; "
+        "it should hold O(k) of them (drop items that left the window)"
+    )
+    with expect_raises(ValueError, "stream_window_max(iter([1.0]), k=0)"):
+        next(stream_window_max(iter([1.0]), 0))
+
+
+@contextmanager
+def expect_raises(exc_type, call: str):
+    """A dependency-free ``pytest.raises`` with a teaching message."""
+    try:
+        yield
+    except exc_type:
+        return
+    raise AssertionError(f"{call} should raise {exc_type.__name__}")
+
+
+# ------------------------------------------ sliding_window_max_vectorized
+
+DTYPES = [np.int8, np.uint8, np.int32, np.int64, np.float32, np.float64]
+
+
+def test_sliding_window_max_vectorized_random(sliding_window_max_vectorized):
+    """Does the vectorized version agree with the definition for every dtype?"""
+    rng = np.random.default_rng(5)
+    for dtype in DTYPES:
+        info = np.iinfo(dtype) if np.issubdtype(dtype, np.integer) else None
+        for n in (1, 2, 9, 64, 1000, 4097):
+            if info is not None:
+                a = rng.integers(info.min, info.max, size=n, endpoint=True, dtype=dtype)
+            else:
+                a = (rng.standard_normal(n) * 100).astype(dtype)
+            for k in sorted({1, 2, 3, 7, 31, 64, 100, n // 2 or 1, n}):
+                if k > n:
+                    continue
+                a_before = a.copy()
+                call = f"sliding_window_max_vectorized(<{n} random {np.dtype(dtype).name}>, k={k})"
+                got = sliding_window_max_vectorized(a, k)
+                assert isinstance(got, np.ndarray), f"{call} returned {type(got).__name__}, expected np.ndarray"
+                assert got.dtype == a.dtype, f"{call} returned dtype {got.dtype}, expected {a.dtype} (the input's)"
+                assert np.array_equal(a, a_before), f"{call} modified its input array"
+                expected = np.lib.stride_tricks.sliding_window_view(a, k).max(axis=1)
+                assert_windows_equal(got.tolist(), expected.tolist(), call)
+    for k in (0, -1, 5):
+        with expect_raises(ValueError, f"sliding_window_max_vectorized(np.arange(4), k={k})"):
+            sliding_window_max_vectorized(np.arange(4), k)
+
+
+def test_sliding_window_max_vectorized_large(sliding_window_max_vectorized):
+    """Does n = 10^6, k = 10^5 finish in the time an O(n) method needs?"""
+    a = np.random.default_rng(6).standard_normal(10**6)
+    k = 10**5
+    with time_limit(LARGE_ARRAY_SECONDS, f"sliding_window_max_vectorized(n={a.size}, k={k})"):
+        got = sliding_window_max_vectorized(a, k)
+    assert_windows_equal(got.tolist(), expected_large(a, k).tolist(), f"sliding_window_max_vectorized(<10^6 normals>, k={k})")
+
+
+# ------------------------------------------------------------- max_pool2d
+
+
+def expected_pool(image: np.ndarray, kh: int, kw: int) -> np.ndarray:
+    import torch  # imported here: only this oracle needs it, and it takes seconds to load
+
+    t = torch.from_numpy(image.astype(np.float64))[None, None]
+    return torch.nn.functional.max_pool2d(t, (kh, kw), stride=1)[0, 0].numpy()
+
+
+def test_max_pool2d_random(max_pool2d):
+    """Does it agree with torch's max_pool2d(stride=1), non-square kernels included?"""
+    rng = np.random.default_rng(7)
+    for h, w, kh, kw in [(1, 1, 1, 1), (5, 7, 2, 3), (7, 5, 3, 2), (6, 6, 6, 1), (6, 6, 1, 6), (33, 20, 5, 9), (64, 64, 3, 3)]:
+        for dtype in (np.float32, np.float64, np.int64):
+            image = (rng.standard_normal((h, w)) * 50).astype(dtype)
+            call = f"max_pool2d(<{h}x{w} {np.dtype(dtype).name} image>, kh={kh}, kw={kw})"
+            got = max_pool2d(image, kh, kw)
+            assert isinstance(got, np.ndarray), f"{call} returned {type(got).__name__}, expected np.ndarray"
+            expected = expected_pool(image, kh, kw)
+            assert got.shape == expected.shape, f"{call} has shape {got.shape}, expected {expected.shape}"
+            assert got.dtype == image.dtype, f"{call} returned dtype {got.dtype}, expected {image.dtype}"
+            bad = np.argwhere(got.astype(np.float64) != expected)
+            assert bad.size == 0, (
+                f"{call}: at output position {tuple(bad[0])} expected {expected[tuple(bad[0])]}, "
+                f"got {got[tuple(bad[0])]} ({len(bad)} positions differ)"
+            )
