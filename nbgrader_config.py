@@ -19,3 +19,7 @@ c.GenerateAssignment.post_convert_hook = "autograder.release.remove_hidden_tests
 # Test cells that scale-check an O(n) algorithm need a few seconds; give slow
 # machines room. A student's runaway cell is still interrupted.
 c.Execute.timeout = 60
+
+# Kernels log a warning about plain-TCP transport at every start; it is noise on a
+# grading machine's loopback. The history file stays in memory, as nbgrader's default.
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]

@@ -10,7 +10,9 @@ def generate_release(course: Course, assignment: str) -> None:
     """``nbgrader generate_assignment``: write the student release and record the cells in the gradebook."""
     result = course.api().generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
-        raise CourseError(f"nbgrader could not generate {assignment!r}:\n{result.get('log', '')}{result.get('error', '')}")
+        raise CourseError(
+            f"nbgrader could not generate {assignment!r}:\n{result.get('log', '')}{result.get('error', '')}"
+        )
 
 
 def build(course: Course, assignments: list[str] | None = None, *, log=print) -> dict[str, list[Problem]]:

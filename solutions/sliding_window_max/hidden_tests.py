@@ -98,7 +98,7 @@ def assert_windows_equal(got, expected, call: str) -> None:
         f"(one per window: len(nums) - k + 1).\n  got:      {short(got)}\n"
         f"  expected: {short(expected)}"
     )
-    for i, (g, e) in enumerate(zip(got, expected)):
+    for i, (g, e) in enumerate(zip(got, expected, strict=True)):
         assert g == e, (
             f"{call}: window {i} has maximum {e!r}, but you returned {g!r}.\n"
             f"  got:      {short(got)}\n  expected: {short(expected)}"
@@ -142,7 +142,8 @@ def test_max_sliding_window_random(max_sliding_window):
     check_list_function(max_sliding_window, "max_sliding_window", seed=2, count=500)
     floats = [0.5, -1.25, 0.5, 3.0, 3.0, -7.5, 2.25]
     assert_windows_equal(
-        max_sliding_window(list(floats), 2), expected_small(floats, 2),
+        max_sliding_window(list(floats), 2),
+        expected_small(floats, 2),
         f"max_sliding_window({floats}, k=2)",
     )
 
@@ -319,7 +320,9 @@ def test_sliding_window_max_vectorized_large(sliding_window_max_vectorized):
     k = 10**5
     with time_limit(LARGE_ARRAY_SECONDS, f"sliding_window_max_vectorized(n={a.size}, k={k})"):
         got = sliding_window_max_vectorized(a, k)
-    assert_windows_equal(got.tolist(), expected_large(a, k).tolist(), f"sliding_window_max_vectorized(<10^6 normals>, k={k})")
+    assert_windows_equal(
+        got.tolist(), expected_large(a, k).tolist(), f"sliding_window_max_vectorized(<10^6 normals>, k={k})"
+    )
 
 
 # ------------------------------------------------------------- max_pool2d
@@ -335,7 +338,15 @@ def expected_pool(image: np.ndarray, kh: int, kw: int) -> np.ndarray:
 def test_max_pool2d_random(max_pool2d):
     """Does it agree with torch's max_pool2d(stride=1), non-square kernels included?"""
     rng = np.random.default_rng(7)
-    for h, w, kh, kw in [(1, 1, 1, 1), (5, 7, 2, 3), (7, 5, 3, 2), (6, 6, 6, 1), (6, 6, 1, 6), (33, 20, 5, 9), (64, 64, 3, 3)]:
+    for h, w, kh, kw in [
+        (1, 1, 1, 1),
+        (5, 7, 2, 3),
+        (7, 5, 3, 2),
+        (6, 6, 6, 1),
+        (6, 6, 1, 6),
+        (33, 20, 5, 9),
+        (64, 64, 3, 3),
+    ]:
         for dtype in (np.float32, np.float64, np.int64):
             image = (rng.standard_normal((h, w)) * 50).astype(dtype)
             call = f"max_pool2d(<{h}x{w} {np.dtype(dtype).name} image>, kh={kh}, kw={kw})"

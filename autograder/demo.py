@@ -1,0 +1,64 @@
+"""``autograder demo``: the whole instructor workflow on a sample class, in a scratch course.
+
+Copies the course configuration and one assignment's source into a fresh folder,
+builds and verifies the release, writes a class (the reference, the blank stub
+and one student per plausible mistake in ``tests/mistakes/``), grades it into a
+new SQLite gradebook, prints the table and writes the report and feedback.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from .build import build
+from .course import CONFIG_FILE, Course, CourseError
+from .feedback import feedback
+from .grade import format_table, grade, write_csv
+from .report import cell_scores, format_pass_rates, pass_rates, report
+from .sample_class import load_mistakes, write_sample_class
+
+DEFAULT_ASSIGNMENT = "sliding_window_max"
+
+
+def make_scratch_course(repo: Course, assignment: str, workdir: Path) -> Course:
+    """A new course folder holding only the configuration and one assignment's source."""
+    if workdir.exists() and any(workdir.iterdir()):
+        raise CourseError(f"{workdir} is not empty; the demo needs a fresh folder")
+    workdir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(repo.root / CONFIG_FILE, workdir / CONFIG_FILE)
+    shutil.copytree(
+        repo.source_dir / assignment,
+        workdir / repo.source_dir.name / assignment,
+        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+    )
+    return Course(workdir)
+
+
+def demo(repo: Course, *, assignment: str = DEFAULT_ASSIGNMENT, workdir: Path | None = None, log=print) -> Path:
+    """Run the workflow end to end; returns the scratch course folder."""
+    repo.require_assignment(assignment)
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="autograder-demo-"))
+    course = make_scratch_course(repo, assignment, workdir)
+    log(f"scratch course: {course.root}")
+
+    problems = build(course, [assignment], log=log)[assignment]
+    if problems:
+        raise CourseError(f"the release of {assignment!r} failed verification; see the problems above")
+
+    mistakes = load_mistakes(repo.root / "tests" / "mistakes" / assignment)
+    students = write_sample_class(course, assignment, mistakes)
+    log(f"sample class: {len(students)} submissions (reference, blank stub, {len(mistakes)} plausible mistakes)")
+    for mistake in mistakes:
+        log(f"  {mistake.name}: {mistake.description}")
+
+    results = grade(course, assignment, log=log)
+    write_csv(results, course.root / "reports" / f"{assignment}_table.csv")
+    log("\n" + format_table(results) + "\n")
+    log("pass rate per test cell:\n" + format_pass_rates(pass_rates(cell_scores(course, assignment))) + "\n")
+
+    for kind, path in report(course, assignment, course.root / "reports").items():
+        log(f"report {kind}: {path}")
+    feedback(course, assignment, log=log)
+    return course.root

@@ -1,0 +1,97 @@
+"""Shared fixtures: the repository's course, and sample classes graded through the real pipeline.
+
+Grading runs every submission through nbgrader and a Jupyter kernel, which takes
+seconds each, so each assignment's sample class is built and graded once per session.
+"""
+
+from __future__ import annotations
+
+import inspect
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.utils import is_grade
+
+from autograder.course import Course
+from autograder.demo import demo
+from autograder.report import CellScore, cell_scores
+from autograder.sample_class import load_mistakes
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MISTAKES_ROOT = REPO_ROOT / "tests" / "mistakes"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Course:
+    return Course(REPO_ROOT)
+
+
+def assignments() -> list[str]:
+    return Course(REPO_ROOT).assignments()
+
+
+def mistakes(assignment: str):
+    return load_mistakes(MISTAKES_ROOT / assignment)
+
+
+class GradedClass:
+    """A scratch course whose sample class went through build, grade, report and feedback."""
+
+    def __init__(self, course: Course, assignment: str):
+        self.course = course
+        self.assignment = assignment
+        self.scores: list[CellScore] = cell_scores(course, assignment)
+
+    def cells(self, student: str) -> dict[str, tuple[float, float]]:
+        return {s.cell: (s.score, s.max_score) for s in self.scores if s.student == student}
+
+    def failing_cells(self, student: str) -> set[str]:
+        return {cell for cell, (got, full) in self.cells(student).items() if got < full}
+
+    def total(self, student: str) -> float:
+        return sum(got for got, _ in self.cells(student).values())
+
+
+_graded: dict[str, GradedClass] = {}
+
+
+@pytest.fixture(scope="session")
+def graded_class(repo, tmp_path_factory):
+    """``graded_class(assignment)``: that assignment's demo course, graded once per session."""
+
+    def get(assignment: str) -> GradedClass:
+        if assignment not in _graded:
+            workdir = tmp_path_factory.mktemp(f"class-{assignment}")
+            course = Course(demo(repo, assignment=assignment, workdir=workdir / "course", log=lambda _: None))
+            _graded[assignment] = GradedClass(course, assignment)
+        return _graded[assignment]
+
+    return get
+
+
+@pytest.fixture
+def scratch_course(repo, tmp_path) -> Course:
+    """A copy of the whole course (config, sources, release) that a test may change."""
+    for name in ("nbgrader_config.py",):
+        shutil.copy(repo.root / name, tmp_path / name)
+    for folder in (repo.source_dir, repo.release_dir):
+        shutil.copytree(folder, tmp_path / folder.name, ignore=shutil.ignore_patterns("__pycache__"))
+    return Course(tmp_path)
+
+
+def reference_namespace(source_notebook: Path) -> dict:
+    """Run a source notebook's non-test code cells (imports and reference solutions) in-process."""
+    namespace: dict = {}
+    for cell in nbformat.read(source_notebook, as_version=4).cells:
+        if cell.cell_type == "code" and not is_grade(cell):
+            exec(
+                compile(cell.source, f"{source_notebook.name}:{cell.metadata.nbgrader['grade_id']}", "exec"), namespace
+            )
+    return namespace
+
+
+def call_with_namespace(test_function, namespace: dict):
+    """Call a hidden test, passing each parameter from the namespace by name."""
+    return test_function(**{name: namespace[name] for name in inspect.signature(test_function).parameters})
