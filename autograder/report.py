@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; never open a window
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .course import Course, CourseError  # noqa: E402
 
@@ -73,6 +74,7 @@ def plot_histogram(totals: dict[str, tuple[float, float]], title: str, path: Pat
     ax.set_ylabel("students")
     ax.set_title(title)
     ax.set_xlim(0, 100)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
