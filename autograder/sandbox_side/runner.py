@@ -1,0 +1,258 @@
+"""The sandboxed runner: executes a student's cells and answers calls, over stdin/stdout.
+
+Started by :mod:`autograder.sandbox` inside the sandbox as ``python runner.py``; it
+imports only the standard library and its sibling ``wire``. It decides nothing: it
+runs what it is sent and reports plain data, and the trusted grader decides scores.
+Student code runs in this process, so everything here is assumed to be tampered
+with; nothing the trusted side does depends on this file behaving.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import itertools
+import os
+import shutil
+import sys
+import traceback
+
+import wire
+
+MAX_MESSAGE_BYTES = 512 * 1024 * 1024
+OUTPUT_LIMIT = int(os.environ.get("AUTOGRADER_OUTPUT_LIMIT", "65536"))
+
+
+class CappedText(io.TextIOBase):
+    """A text sink that keeps the first ``limit`` characters and counts the rest."""
+
+    def __init__(self, limit: int):
+        self.limit, self.parts, self.kept, self.dropped = limit, [], 0, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text) -> int:
+        text = str(text)
+        room = self.limit - self.kept
+        self.parts.append(text[:room])
+        self.kept += min(room, len(text))
+        self.dropped += max(0, len(text) - room)
+        return len(text)
+
+    def value(self) -> str:
+        note = f"\n... [{self.dropped} more characters of output dropped]\n" if self.dropped else ""
+        return "".join(self.parts) + note
+
+
+class Connection:
+    """Requests and replies in both directions over a pair of byte streams."""
+
+    def __init__(self, reader, writer):
+        self.reader, self.writer = reader, writer
+        self.objects: dict[int, object] = {}
+        self.ids = itertools.count(1)
+
+    # -- handles: objects that stay here and are used remotely by id
+    def make_handle(self, obj) -> dict:
+        handle = next(self.ids)
+        self.objects[handle] = obj
+        if hasattr(obj, "__next__"):
+            kind = "iterator"
+        elif callable(obj):
+            kind = "callable"
+        else:
+            kind = "object"
+        return {"$handle": handle, "kind": kind, "type": type(obj).__name__}
+
+    def resolve_remote(self, handle: int, kind: str, type_name: str):
+        return RemoteRef(self, handle, kind, type_name)
+
+    def encode(self, value):
+        return wire.encode(value, self.make_handle)
+
+    def decode(self, data):
+        return wire.decode(data, self.resolve_remote)
+
+    # -- messages
+    def send(self, message: dict) -> None:
+        wire.write_message(self.writer, message)
+
+    def request(self, message: dict):
+        """Ask the trusted side for something (a callback) and wait for its reply."""
+        self.send(message)
+        return self.wait_for_reply()
+
+    def wait_for_reply(self) -> dict:
+        while True:
+            message = wire.read_message(self.reader, MAX_MESSAGE_BYTES)
+            if message.get("op") == "reply":
+                return message
+            self.send(self.handle(message))
+
+    def serve(self) -> None:
+        while True:
+            try:
+                message = wire.read_message(self.reader, MAX_MESSAGE_BYTES)
+            except EOFError:
+                return
+            if message.get("op") == "exit":
+                return
+            self.send(self.handle(message))
+
+    def handle(self, message: dict) -> dict:
+        op = message.get("op")
+        try:
+            if op == "run_cell":
+                return run_cell(message["source"], message.get("name", "<cell>"))
+            if op == "lookup":
+                return reply(self.encode(NAMESPACE[message["name"]]) if message["name"] in NAMESPACE else None,
+                             missing=message["name"] not in NAMESPACE)  # fmt: skip
+            target = self.objects[int(message["target"])] if "target" in message else None
+            if op == "call":
+                args = self.decode(message.get("args", []))
+                kwargs = self.decode(message.get("kwargs", {"$dict": []}))
+                return captured(lambda: self.encode(target(*args, **kwargs)))
+            if op == "getattr":
+                return captured(lambda: self.encode(getattr(target, message["name"])))
+            if op == "iter":
+                return captured(lambda: self.encode(iter(target)))
+            if op == "next":
+                return captured(lambda: self.encode(next(target)))
+            if op == "consume":
+                return captured(lambda: self.encode(consume(target, int(message["count"]))))
+            if op == "release":
+                self.objects.pop(int(message["target"]), None)
+                return reply(None)
+            return failure({"ename": "ProtocolError", "evalue": f"unknown op {op!r}", "bases": [], "traceback": []})
+        except BaseException as exc:  # noqa: BLE001 (student code may raise anything; report it as data)
+            return failure(describe(exc))
+
+
+class RemoteRef:
+    """A trusted-side object (an iterator or callable a test passed in), used through callbacks."""
+
+    def __init__(self, connection: Connection, handle: int, kind: str, type_name: str):
+        self._connection, self._handle, self._kind, self._type = connection, handle, kind, type_name
+
+    def _ask(self, op: str, **fields):
+        answer = self._connection.request({"op": op, "target": self._handle, **fields})
+        if answer.get("stop"):
+            raise StopIteration
+        if not answer.get("ok"):
+            error = answer.get("error") or {}
+            raise RuntimeError(f"{error.get('ename')}: {error.get('evalue')}")
+        return self._connection.decode(answer.get("value"))
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self._ask("next")
+
+    def __call__(self, *args, **kwargs):
+        return self._ask("call", args=self._connection.encode(list(args)), kwargs=self._connection.encode(kwargs))
+
+    def __repr__(self) -> str:
+        return f"<grader's {self._type}>"
+
+
+def consume(iterator, count: int) -> dict:
+    """Advance an iterator by up to ``count`` items here, returning how many it took and the last one."""
+    last = collections.deque(zip(itertools.count(1), itertools.islice(iterator, count)), maxlen=1)
+    taken, item = last[0] if last else (0, None)
+    return {"taken": taken, "last": item}
+
+
+def reply(value, **extra) -> dict:
+    return {"op": "reply", "ok": True, "value": value, **extra}
+
+
+def failure(error: dict) -> dict:
+    return {"op": "reply", "ok": False, "error": error}
+
+
+def describe(exc: BaseException) -> dict:
+    """An exception as data: its name, message, builtin base classes and the student's traceback."""
+    bases = [c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.endswith(("runner.py", "wire.py"))]
+    lines = traceback.format_list(frames)
+    return {"ename": type(exc).__name__, "evalue": safe_str(exc)[:4000], "bases": bases, "traceback": lines[-30:]}
+
+
+def safe_str(obj) -> str:
+    try:
+        return str(obj)
+    except BaseException:  # noqa: BLE001
+        return f"<unprintable {type(obj).__name__}>"
+
+
+def captured(action) -> dict:
+    """Run student code with its prints captured; the reply carries the value or the error."""
+    out, err = CappedText(OUTPUT_LIMIT), CappedText(OUTPUT_LIMIT)
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        value = action()
+        result = reply(value)
+    except StopIteration:
+        result = {"op": "reply", "ok": True, "stop": True, "value": None}
+    except BaseException as exc:  # noqa: BLE001
+        result = failure(describe(exc))
+    finally:
+        sys.stdout, sys.stderr = saved
+    result["stdout"], result["stderr"] = out.value(), err.value()
+    return result
+
+
+def without_magics(source: str) -> str:
+    """Notebook magics (``%matplotlib``, ``!pip``) mean nothing when grading; keep them as comments."""
+    return "\n".join("# " + line if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def run_cell(source: str, name: str) -> dict:
+    def execute():
+        exec(compile(without_magics(source), name, "exec"), NAMESPACE)  # noqa: S102 (running student code is the point)
+
+    return captured(execute)
+
+
+NAMESPACE: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+
+
+def take_over_standard_streams():
+    """Keep the protocol on private descriptors; point 0, 1 and 2 where student code cannot confuse it."""
+    reader = os.fdopen(os.dup(0), "rb", buffering=0)
+    writer = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    stray = os.open("/tmp/.stray-output", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(devnull, 0)
+    os.dup2(stray, 1)
+    os.dup2(stray, 2)
+    return reader, writer
+
+
+def settle_in(files: str = "/submission") -> None:
+    """Copy the submission's files into the private home, then, if root, become the sandbox uid."""
+    shutil.copytree(files, os.getcwd(), dirs_exist_ok=True)
+    uid = os.environ.pop("AUTOGRADER_SANDBOX_UID", "")
+    if uid and os.getuid() == 0:
+        for folder, dirs, names in os.walk(os.getcwd()):
+            for path in [folder, *(os.path.join(folder, n) for n in dirs + names)]:
+                os.lchown(path, int(uid), int(uid))
+        os.setgroups([])
+        os.setgid(int(uid))
+        os.setuid(int(uid))
+
+
+def main() -> None:
+    settle_in()
+    reader, writer = take_over_standard_streams()
+    connection = Connection(reader, writer)
+    connection.send(reply("ready"))
+    connection.serve()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
