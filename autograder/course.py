@@ -61,9 +61,13 @@ class Course:
         self.config = load_config(self.root)
         self.coursedir = CourseDirectory(config=self.config)
 
-    def api(self) -> NbGraderAPI:
+    def api(self, extra: Config | None = None) -> NbGraderAPI:
         """A fresh nbgrader API on this course (it is cheap, and holds per-call state)."""
-        api = NbGraderAPI(coursedir=self.coursedir, config=self.config)
+        config = self.config
+        if extra is not None:
+            config = Config(self.config)
+            config.merge(extra)
+        api = NbGraderAPI(coursedir=self.coursedir, config=config)
         api.log.setLevel(logging.WARNING)
         return api
 

@@ -20,6 +20,8 @@ from sqlalchemy.exc import SAWarning
 
 from .build import generate_release
 from .course import Course, CourseError
+from .pipeline import SubmissionJob, SubmissionRun, autograde_config, read_folder, run_jobs
+from .sandbox import Limits, SandboxUnavailable, ensure_sandbox_works
 
 # nbgrader 0.9 trips SQLAlchemy 2's autoflush warnings on every autograde; they are noise.
 warnings.filterwarnings("ignore", category=SAWarning)
@@ -93,19 +95,87 @@ def grade_student(course: Course, assignment: str, student: str, *, force: bool)
     return StudentResult(student, score, full, "graded")
 
 
-def grade(course: Course, assignment: str, *, force: bool = False, log=print) -> list[StudentResult]:
-    """Autograde every ``submitted/<student>/<assignment>/`` folder; returns one result per student."""
+def make_job(course: Course, assignment: str, student: str, limits: Limits) -> SubmissionJob:
+    return SubmissionJob(
+        student=student,
+        assignment=assignment,
+        source=read_folder(course.source_dir / assignment),
+        submission=read_folder(course.submitted_dir / student / assignment),
+        limits=limits,
+    )
+
+
+def record_run(course: Course, assignment: str, run: SubmissionRun) -> StudentResult:
+    """Hand a worker's sandboxed run to nbgrader's autograde, which writes the gradebook."""
+    result = course.api(autograde_config(run)).autograde(assignment, run.student, force=True, create=True)
+    full = max_score(course, assignment)
+    if not result["success"]:
+        return StudentResult(
+            run.student, 0.0, full, "failed", failure_reason(result.get("log", "") + result.get("error", ""))
+        )
+    score, full = recorded_score(course, assignment, run.student)
+    return StudentResult(run.student, score, full, "graded", "; ".join(run.notes))
+
+
+def already_graded(course: Course, assignment: str, student: str) -> StudentResult | None:
+    """The recorded result of a submission graded before (kept unless --force)."""
+    if not (course.autograded_dir / student / assignment).is_dir():
+        return None
+    try:
+        score, full = recorded_score(course, assignment, student)
+    except MissingEntry:
+        return None
+    return StudentResult(student, score, full, "graded", "graded before; --force to regrade")
+
+
+def grade(
+    course: Course,
+    assignment: str,
+    *,
+    force: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
+    limits: Limits | None = None,
+    sandboxed: bool = True,
+    log=print,
+) -> list[StudentResult]:
+    """Autograde every ``submitted/<student>/<assignment>/`` folder; returns one result per student.
+
+    Sandboxed (the default), student code runs only inside a sandbox and every verdict is
+    decided in a trusted process; ``sandboxed=False`` is stock nbgrader, in the student's kernel.
+    """
     course.require_assignment(assignment)
+    limits = limits or Limits()
     students = course.students_with_submissions(assignment)
     if not students:
         raise CourseError(f"no submissions of {assignment!r} under {course.submitted_dir}")
+    if sandboxed:
+        try:
+            ensure_sandbox_works(limits)
+        except SandboxUnavailable as exc:
+            raise CourseError(str(exc)) from exc
     sync_gradebook(course, assignment)
-    results = []
-    for i, student in enumerate(students, start=1):
-        result = grade_student(course, assignment, student, force=force)
+    results: list[StudentResult] = []
+
+    def report(result: StudentResult) -> None:
         results.append(result)
         outcome = f"{result.score:g}/{result.max_score:g}" if result.status == "graded" else f"FAILED ({result.reason})"
-        log(f"{i}/{len(students)} graded: {student} {outcome}")
+        log(f"{len(results)}/{len(students)} graded: {result.student} {outcome}")
+
+    if not sandboxed:
+        for student in students:
+            report(grade_student(course, assignment, student, force=force))
+        return results
+    todo = []
+    for student in students:
+        earlier = None if force else already_graded(course, assignment, student)
+        if earlier is not None:
+            report(earlier)
+        else:
+            todo.append(student)
+    jobs = [make_job(course, assignment, student, limits) for student in todo]
+    for run in run_jobs(jobs, workers=workers, scheduler=scheduler):
+        report(record_run(course, assignment, run))
     return results
 
 

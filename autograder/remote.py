@@ -17,6 +17,8 @@ import os
 import select
 import time
 
+import numpy as np
+
 from .sandbox import Limits, SandboxProcess
 from .sandbox_side import wire
 
@@ -132,8 +134,11 @@ class Session:
                 message = self.frames.read(deadline)
             except TimeoutError:
                 raise StudentTimeout("timed out") from None
-            except (EOFError, wire.WireError, ValueError) as exc:
-                self._die(f"the sandbox stopped answering ({type(exc).__name__})")
+            except EOFError:
+                self._die("student code ended the sandbox process (an exit, a crash, or the memory limit)")
+                raise SandboxFailure(self.dead) from None
+            except (wire.WireError, ValueError) as exc:
+                self._die(f"the sandbox broke the protocol ({exc})")
                 raise SandboxFailure(self.dead) from None
             if message.get("op") == "reply":
                 return message
@@ -194,7 +199,9 @@ class Session:
             if message.get("op") == "next":
                 value = next(target)
             elif message.get("op") == "call":
-                value = target(*self.decode(message.get("args", [])), **self.decode(message.get("kwargs", {"$dict": []})))
+                value = target(
+                    *self.decode(message.get("args", [])), **self.decode(message.get("kwargs", {"$dict": []}))
+                )
             else:
                 raise ValueError(f"unknown callback {message.get('op')!r}")
             return {"op": "reply", "ok": True, "value": self.encode(value)}
@@ -218,7 +225,11 @@ class Session:
         self.callback_error = None
         message = {"op": "call", "target": handle, "args": self.encode(list(args)), "kwargs": self.encode(kwargs)}
         try:
-            return self._answer(self.request(message))
+            reply = self.request(message)
+            for original, after in zip(args, reply.get("args_after") or [], strict=False):
+                if after is not None:
+                    update_in_place(original, self.decode(after))
+            return self._answer(reply)
         except Exception:
             if self.callback_error is not None:  # a test's own guard fired inside a callback: report that
                 raise self.callback_error from None
@@ -242,6 +253,20 @@ class Session:
             except OSError:
                 pass
         self.process.kill()
+
+
+def update_in_place(original, changed) -> None:
+    """Give a test's argument the changes student code made to its copy (calls are by reference)."""
+    if type(original) is list and type(changed) is list:
+        original[:] = changed
+    elif type(original) in (dict, set) and type(changed) is type(original):
+        original.clear()
+        original.update(changed)
+    elif type(original) is bytearray and isinstance(changed, bytes | bytearray):
+        original[:] = changed
+    elif isinstance(original, np.ndarray) and isinstance(changed, np.ndarray) and original.flags.writeable:
+        if original.shape == changed.shape:
+            np.copyto(original, changed, casting="unsafe")
 
 
 class RemoteObject:

@@ -105,11 +105,29 @@ def bwrap_command(files: Path, limits: Limits, uid: int | None, info_fd: int) ->
     namespaces = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if not privileged:
         namespaces.insert(0, "--unshare-user")
-    args = [find_bwrap(), *namespaces, "--die-with-parent", "--new-session", "--clearenv", "--info-fd", str(info_fd)]
+    # --as-pid-1: the runner is the namespace's init, so SIGINT reaches it, and its death ends the namespace
+    args = [
+        find_bwrap(),
+        *namespaces,
+        "--die-with-parent",
+        "--new-session",
+        "--as-pid-1",
+        "--clearenv",
+        "--info-fd",
+        str(info_fd),
+    ]
     args += readonly_system_binds()
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--size", str(limits.disk_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
-    args += [*traversable_parents(INSIDE_HOME), "--size", str(limits.disk_bytes), "--perms", "0755", "--tmpfs", INSIDE_HOME]
+    args += [
+        *traversable_parents(INSIDE_HOME),
+        "--size",
+        str(limits.disk_bytes),
+        "--perms",
+        "0755",
+        "--tmpfs",
+        INSIDE_HOME,
+    ]
     args += ["--ro-bind", str(files), INSIDE_FILES]
     args += [*traversable_parents(INSIDE_RUNNER_DIR), "--ro-bind", str(RUNNER_DIR), INSIDE_RUNNER_DIR]
     args += ["--chdir", INSIDE_HOME]
@@ -214,3 +232,25 @@ class SandboxProcess:
                 stream.close()
             except OSError:
                 pass
+
+
+def ensure_sandbox_works(limits: Limits) -> None:
+    """Start and stop one empty sandbox, or raise SandboxUnavailable saying why it failed."""
+    import tempfile
+
+    from .remote import Session
+
+    find_bwrap()
+    with tempfile.TemporaryDirectory(prefix="autograder-probe-") as empty:
+        try:
+            process = SandboxProcess(Path(empty), limits)
+        except OSError as exc:
+            raise SandboxUnavailable(f"bubblewrap could not be started: {exc}") from exc
+        try:
+            Session(process, limits).close()
+        except Exception as exc:
+            process.kill()
+            raise SandboxUnavailable(
+                "bubblewrap could not create a sandbox on this machine (are user namespaces disabled?): "
+                f"{exc}. Pass --unsafe-no-sandbox to grade without one."
+            ) from exc

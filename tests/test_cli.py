@@ -17,8 +17,8 @@ ASSIGNMENT = "sliding_window_max"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 
 
-def write_broken_submissions(course: Course) -> dict[str, str]:
-    """Submissions that cannot be graded normally; returns student -> words the reason must contain."""
+def write_broken_submissions(course: Course) -> dict[str, tuple[str, float, str]]:
+    """Submissions that cannot be graded normally; returns student -> (status, score, words in the reason)."""
     submitted = course.submitted_dir
     folder = {s: submitted / s / ASSIGNMENT for s in ("corrupt_json", "empty_file", "no_notebook", "kernel_dies")}
     for path in folder.values():
@@ -31,7 +31,13 @@ def write_broken_submissions(course: Course) -> dict[str, str]:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "max_sliding_window":
             cell.source = "import os\nos._exit(3)"
     nbformat.write(nb, folder["kernel_dies"] / NOTEBOOK)
-    return {"corrupt_json": "JSON", "empty_file": "JSON", "no_notebook": "no notebook", "kernel_dies": "kernel died"}
+    return {
+        "corrupt_json": ("failed", 0, "JSON"),
+        "empty_file": ("failed", 0, "JSON"),
+        "no_notebook": ("failed", 0, "no notebook"),
+        # the tests before the fatal cell still count; everything after it fails, with the reason shown
+        "kernel_dies": ("graded", 10, "ended the sandbox"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +55,11 @@ def cli_course(graded_class, tmp_path_factory):
 
 
 def test_grade_reports_broken_submissions_and_grades_the_rest(cli_course):
-    """Does each broken submission score 0 with a clear reason, while the others keep their scores?"""
+    """Does each broken submission get its score with a clear reason, while the others keep theirs?"""
     _, broken, rows = cli_course
-    for student, words in broken.items():
+    for student, (status, score, words) in broken.items():
         row = rows[student]
-        assert row["status"] == "failed" and float(row["score"]) == 0, row
+        assert row["status"] == status and float(row["score"]) == score, row
         assert words.lower() in row["reason"].lower(), f"{student}: reason {row['reason']!r} should mention {words!r}"
     assert float(rows["reference"]["score"]) == 100 and rows["reference"]["status"] == "graded"
     assert float(rows["blank_stub"]["score"]) == 0 and rows["blank_stub"]["status"] == "graded"

@@ -110,9 +110,9 @@ class Connection:
                              missing=message["name"] not in NAMESPACE)  # fmt: skip
             target = self.objects[int(message["target"])] if "target" in message else None
             if op == "call":
-                args = self.decode(message.get("args", []))
-                kwargs = self.decode(message.get("kwargs", {"$dict": []}))
-                return captured(lambda: self.encode(target(*args, **kwargs)))
+                return self.call(
+                    target, self.decode(message.get("args", [])), self.decode(message.get("kwargs", {"$dict": []}))
+                )
             if op == "getattr":
                 return captured(lambda: self.encode(getattr(target, message["name"])))
             if op == "iter":
@@ -127,6 +127,34 @@ class Connection:
             return failure({"ename": "ProtocolError", "evalue": f"unknown op {op!r}", "bases": [], "traceback": []})
         except BaseException as exc:  # noqa: BLE001 (student code may raise anything; report it as data)
             return failure(describe(exc))
+
+    def call(self, target, args: list, kwargs: dict) -> dict:
+        """Call student code; report the result and any argument it changed in place."""
+        before = [snapshot(a) for a in args]
+        result = captured(lambda: self.encode(target(*args, **kwargs)))
+        changed = [
+            self.encode(a) if b is not None and differs(a, b) else None for a, b in zip(args, before, strict=True)
+        ]
+        if any(c is not None for c in changed):
+            result["args_after"] = changed
+        return result
+
+
+def snapshot(value):
+    """A copy of a mutable argument, to tell afterwards whether student code changed it."""
+    if type(value) in (list, dict, set, bytearray):
+        return type(value)(value)
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.ndarray):
+        return value.copy()
+    return None
+
+
+def differs(value, before) -> bool:
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(before, np.ndarray):
+        return value.shape != before.shape or value.dtype != before.dtype or not np.array_equal(value, before)
+    return type(value) is not type(before) or value != before
 
 
 class RemoteRef:

@@ -80,11 +80,15 @@ def encode(value, make_handle=None, depth: int = 0):
     if isinstance(value, bytes | bytearray):
         return {"$bytes": _b64(bytes(value))}
     if kind is list:
+        if _all_json_scalars(value):  # the common case, a long list of numbers, in one C-speed check
+            return value
         return [encode(v, make_handle, depth + 1) for v in value]
     if kind is tuple:
         return {"$tuple": [encode(v, make_handle, depth + 1) for v in value]}
     if kind is dict:
-        return {"$dict": [[encode(k, make_handle, depth + 1), encode(v, make_handle, depth + 1)] for k, v in value.items()]}
+        return {
+            "$dict": [[encode(k, make_handle, depth + 1), encode(v, make_handle, depth + 1)] for k, v in value.items()]
+        }
     if kind is set or kind is frozenset:
         return {"$set": [encode(v, make_handle, depth + 1) for v in value]}
     if kind is range:
@@ -106,6 +110,19 @@ def encode(value, make_handle=None, depth: int = 0):
     return make_handle(value)
 
 
+JSON_SCALARS = frozenset({int, str, bool, type(None)})
+
+
+def _all_json_scalars(values: list) -> bool:
+    """True when every item is an exact int, str, bool, None or finite float (JSON says those exactly)."""
+    types = set(map(type, values))
+    if float in types:
+        types.discard(float)
+        if not all(map(math.isfinite, (v for v in values if type(v) is float))):
+            return False
+    return types <= JSON_SCALARS
+
+
 def _is_numpy_scalar(value) -> bool:
     np = _numpy()
     return np is not None and isinstance(value, np.generic)
@@ -118,6 +135,8 @@ def decode(data, resolve_handle=None, depth: int = 0):
     if data is None or type(data) in (bool, int, float, str):
         return data
     if type(data) is list:
+        if _all_json_scalars(data):
+            return data
         return [decode(v, resolve_handle, depth + 1) for v in data]
     if type(data) is not dict or len(data) == 0:
         raise WireError(f"unexpected {type(data).__name__} in message")
@@ -180,7 +199,11 @@ def _decode_array(tag: str, body):
             raise WireError("bad scalar")
         return np.frombuffer(raw, dtype=dtype, count=1)[0]
     shape = body.get("shape")
-    if set(body) != {"dtype", "shape", "data"} or type(shape) is not list or not all(type(s) is int and s >= 0 for s in shape):
+    if (
+        set(body) != {"dtype", "shape", "data"}
+        or type(shape) is not list
+        or not all(type(s) is int and s >= 0 for s in shape)
+    ):
         raise WireError("bad array header")
     if tag == "$ndarray":
         if dtype not in ARRAY_DTYPES:

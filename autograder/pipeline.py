@@ -1,0 +1,189 @@
+"""Grading many submissions: sandboxed runs in parallel workers, gradebook writes in one place.
+
+A :class:`SubmissionJob` carries everything a worker needs as bytes (the source
+assignment and one student's files), so the same job runs in this process, in a
+local process pool (``--workers N``), or on a Dask cluster (``--scheduler ADDRESS``).
+Workers return executed notebooks; the coordinating process then hands each one to
+nbgrader's own autograde pipeline, with :class:`PrecomputedOutputs` in place of its
+Execute step, so nbgrader records the scores in the gradebook exactly as it would
+have, and only the coordinator ever writes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Dict
+from traitlets.config import Config
+
+from .course import HIDDEN_TESTS_MODULE
+from .sandbox import Limits
+from .trusted import execute_submission
+
+MAX_FILE_BYTES = 64 << 20
+MAX_FILES = 1000
+
+
+@dataclass(frozen=True)
+class SubmissionJob:
+    student: str
+    assignment: str
+    source: dict[str, bytes]  # solutions/<assignment>/, relative path -> content
+    submission: dict[str, bytes]  # submitted/<student>/<assignment>/, relative path -> content
+    limits: Limits
+
+
+@dataclass
+class SubmissionRun:
+    student: str
+    notebooks: dict[str, str] = field(default_factory=dict)  # notebook name -> executed notebook JSON
+    problems: dict[str, str] = field(default_factory=dict)  # notebook name -> why it did not run
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def read_folder(folder: Path) -> dict[str, bytes]:
+    """Regular files under a folder (no links), by relative path, within size and count limits."""
+    files: dict[str, bytes] = {}
+    if not folder.is_dir():
+        return files
+    for path in sorted(folder.rglob("*")):
+        if len(files) >= MAX_FILES:
+            break
+        if path.is_symlink() or not path.is_file() or "__pycache__" in path.parts or ".ipynb_checkpoints" in path.parts:
+            continue
+        if path.stat().st_size <= MAX_FILE_BYTES:
+            files[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return files
+
+
+def write_folder(files: dict[str, bytes], folder: Path, skip=lambda name: False) -> Path:
+    for name, content in files.items():
+        if skip(name) or name.startswith("/") or ".." in Path(name).parts:
+            continue
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    return folder
+
+
+_materialized: dict[str, Path] = {}
+
+
+def materialize_source(job: SubmissionJob) -> Path:
+    """The source assignment as a folder in this worker, written once per distinct content."""
+    digest = hashlib.sha256()
+    for name in sorted(job.source):
+        digest.update(name.encode() + b"\0" + job.source[name] + b"\0")
+    key = digest.hexdigest()
+    if key not in _materialized:
+        root = Path(tempfile.mkdtemp(prefix="autograder-source-")) / job.assignment
+        _materialized[key] = write_folder(job.source, root)
+    return _materialized[key]
+
+
+def run_job(job: SubmissionJob, slot: int | None = None) -> SubmissionRun:
+    """Run one submission's notebooks in a sandbox (in whichever process this is called)."""
+    start = time.perf_counter()
+    run = SubmissionRun(job.student)
+    source_dir = materialize_source(job)
+    files = Path(tempfile.mkdtemp(prefix="autograder-files-"))
+    try:
+        write_folder(job.submission, files, skip=lambda n: n.endswith(".ipynb") or Path(n).name == HIDDEN_TESTS_MODULE)
+        for source_notebook in sorted(source_dir.glob("*.ipynb")):
+            name = source_notebook.stem
+            raw = job.submission.get(source_notebook.name)
+            if raw is None:
+                continue  # nbgrader scores a missing notebook as zero by itself
+            try:
+                submitted = nbformat.reads(raw.decode("utf-8"), as_version=4)
+            except Exception as exc:  # any unreadable notebook: nbgrader reports it when it tries too
+                run.problems[name] = f"{type(exc).__name__}: {exc}"[:300]
+                continue
+            executed = execute_submission(source_notebook, submitted, files, job.limits, slot=worker_slot(slot))
+            stopped = executed.metadata.get("autograder", {}).get("sandbox_stopped")
+            if stopped:
+                run.notes.append(f"{name}: {stopped}")
+            run.notebooks[name] = nbformat.writes(executed)
+    finally:
+        shutil.rmtree(files, ignore_errors=True)
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+# ----------------------------------------------------------------- workers
+
+_slot: int = 0
+
+
+def worker_slot(explicit: int | None) -> int:
+    return _slot if explicit is None else explicit
+
+
+def _claim_slot(counter) -> None:
+    """Process-pool initializer: a distinct slot (and so sandbox uid) for each worker process."""
+    global _slot
+    with counter.get_lock():
+        _slot = counter.value
+        counter.value += 1
+
+
+def run_jobs(jobs: list[SubmissionJob], *, workers: int = 1, scheduler: str | None = None) -> Iterator[SubmissionRun]:
+    """Run jobs here, in a local process pool, or on a Dask cluster; yields runs as they finish."""
+    if scheduler:
+        yield from _run_on_dask(jobs, scheduler)
+    elif workers <= 1:
+        for job in jobs:
+            yield run_job(job)
+    else:
+        context = multiprocessing.get_context("fork")
+        counter = context.Value("i", 0)
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_claim_slot, initargs=(counter,)) as pool:
+            futures = [pool.submit(run_job, job) for job in jobs]
+            for future in as_completed(futures):
+                yield future.result()
+
+
+def _run_on_dask(jobs: list[SubmissionJob], address: str) -> Iterator[SubmissionRun]:
+    from dask.distributed import Client
+    from dask.distributed import as_completed as dask_completed
+
+    with Client(address) as client:
+        futures = [client.submit(run_job, job, slot=i % 512, pure=False) for i, job in enumerate(jobs)]
+        for future in dask_completed(futures):
+            yield future.result()
+
+
+# ------------------------------------------------------ nbgrader's side
+
+
+class PrecomputedOutputs(NbGraderPreprocessor):
+    """Stands in for nbgrader's Execute: the notebook was already run, sandboxed, by a worker."""
+
+    notebooks = Dict(help="notebook name -> executed notebook JSON").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        name = resources["nbgrader"]["notebook"]
+        if name not in self.notebooks:
+            raise ValueError(f"notebook {name!r} was not run by the sandboxed grader")
+        return nbformat.reads(self.notebooks[name], as_version=4), resources
+
+
+def autograde_config(run: SubmissionRun) -> Config:
+    """nbgrader configuration that records a worker's run through nbgrader's autograde pipeline."""
+    config = Config()
+    stock = Autograde.class_traits()["autograde_preprocessors"].default()
+    config.Autograde.autograde_preprocessors = [PrecomputedOutputs if p is Execute else p for p in stock]
+    config.PrecomputedOutputs.notebooks = run.notebooks
+    return config

@@ -1,0 +1,222 @@
+"""Run one submission with trusted verdicts: student cells in the sandbox, test cells here.
+
+The notebook that is run is rebuilt from the *source* notebook: every locked cell
+(instructions, imports, tests) comes from the source, and only the solution cells,
+plus any code cells the student added, come from the submission. So an edited,
+deleted, retagged or duplicated test cell, or a changed kernelspec, changes nothing.
+
+Each test cell runs in this (trusted) process, in a namespace where the test's own
+names and Python's builtins come first and every other name is the student's,
+fetched from the sandbox as plain data or as a proxy whose calls return plain data.
+A test cell fails exactly when its code raises here, which nothing in the sandbox
+can cause or prevent except through the values its functions return.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.util
+import io
+import shutil
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+from nbformat import NotebookNode
+from nbgrader.preprocessors import ClearHiddenTests
+from nbgrader.utils import is_grade, is_locked, is_solution
+
+from .course import HIDDEN_TESTS_MODULE
+from .remote import Session, StudentNamespace
+from .sandbox import Limits, SandboxProcess
+from .testing import grading_session
+
+OUTPUT_LIMIT_CHARS = 64 * 1024
+_hidden_modules: dict[Path, ModuleType] = {}
+
+
+def grade_id(cell: NotebookNode) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def is_test(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
+
+
+def is_instructor_code(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and is_locked(cell) and not is_grade(cell) and not is_solution(cell)
+
+
+def canonical_cells(source: NotebookNode, submitted: NotebookNode) -> list[NotebookNode]:
+    """The cells to run: the source's cells, with the student's solution cells and added code cells."""
+    source_ids = {grade_id(c) for c in source.cells if grade_id(c)}
+    solution_ids = {grade_id(c) for c in source.cells if is_solution(c)}
+    answers: dict[str, str] = {}
+    added_after: dict[str | None, list[NotebookNode]] = defaultdict(list)
+    anchor = None
+    for cell in submitted.cells:
+        gid = grade_id(cell)
+        if gid in source_ids:
+            if gid in solution_ids and gid not in answers:
+                answers[gid] = str(cell.get("source", ""))
+            anchor = gid
+        elif cell.get("cell_type") == "code":
+            added_after[anchor].append(nbformat.v4.new_code_cell(str(cell.get("source", ""))))
+    cells = list(added_after[None])
+    for cell in source.cells:
+        cell = copy.deepcopy(cell)
+        gid = grade_id(cell)
+        if gid in solution_ids:
+            cell.source = answers.get(gid, "")
+        cells.append(cell)
+        cells.extend(added_after.get(gid, []))
+    return cells
+
+
+def load_hidden_tests(source_dir: Path) -> ModuleType | None:
+    """The assignment's hidden-test module, imported once per process from the source folder."""
+    path = (source_dir / HIDDEN_TESTS_MODULE).resolve()
+    if not path.is_file():
+        return None
+    if path not in _hidden_modules:
+        spec = importlib.util.spec_from_file_location(f"hidden_tests__{source_dir.name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _hidden_modules[path] = module
+    return _hidden_modules[path]
+
+
+@contextlib.contextmanager
+def hidden_tests_importable(module: ModuleType | None):
+    """Make ``import hidden_tests`` in a test cell give the trusted module."""
+    saved = sys.modules.get("hidden_tests")
+    if module is not None:
+        sys.modules["hidden_tests"] = module
+    try:
+        yield
+    finally:
+        if saved is not None:
+            sys.modules["hidden_tests"] = saved
+        else:
+            sys.modules.pop("hidden_tests", None)
+
+
+def private_files(submission_dir: Path) -> Path:
+    """A scratch copy of the submission's files for the sandbox: no notebooks, no hidden tests."""
+    scratch = Path(tempfile.mkdtemp(prefix="autograder-files-"))
+    if submission_dir.is_dir():
+        shutil.copytree(
+            submission_dir,
+            scratch,
+            dirs_exist_ok=True,
+            symlinks=False,
+            ignore=shutil.ignore_patterns(HIDDEN_TESTS_MODULE, "*.ipynb", "__pycache__", ".ipynb_checkpoints"),
+        )
+    return scratch
+
+
+def capped(text: str) -> str:
+    if len(text) <= OUTPUT_LIMIT_CHARS:
+        return text
+    return text[:OUTPUT_LIMIT_CHARS] + f"\n... [{len(text) - OUTPUT_LIMIT_CHARS} more characters dropped]\n"
+
+
+def stream(text: str) -> NotebookNode:
+    return nbformat.v4.new_output("stream", name="stdout", text=capped(text))
+
+
+def error(ename: str, evalue: str, traceback: list[str] | None = None) -> NotebookNode:
+    lines = [f"{ename}: {evalue}"] if traceback is None else [*traceback, f"{ename}: {evalue}"]
+    return nbformat.v4.new_output("error", ename=ename, evalue=capped(evalue), traceback=lines)
+
+
+def sandbox_outputs(reply: dict) -> list[NotebookNode]:
+    """Outputs of a student cell, from the runner's reply."""
+    outputs = []
+    printed = str(reply.get("stdout", "")) + str(reply.get("stderr", ""))
+    if printed:
+        outputs.append(stream(printed))
+    if not reply.get("ok"):
+        e = reply.get("error") or {}
+        outputs.append(
+            error(str(e.get("ename", "Error")), str(e.get("evalue", "")), [str(x) for x in e.get("traceback", [])])
+        )
+    return outputs
+
+
+def run_test_cell(source: str, name: str, namespace: StudentNamespace, session: Session) -> list[NotebookNode]:
+    """Run a test cell here; it fails exactly when it raises. The traceback shows no test source."""
+    namespace.forget_student_names()
+    session.printed.clear()
+    printed = io.StringIO()
+    failure = None
+    with contextlib.redirect_stdout(printed):
+        try:
+            exec(compile(source, name, "exec"), namespace)  # noqa: S102 (instructor code from the source notebook)
+        except Exception as exc:  # any failure of the test, whatever raised it, is a failed test
+            failure = exc
+    outputs = []
+    text = "".join(session.printed) + printed.getvalue()
+    if text:
+        outputs.append(stream(text))
+    if failure is not None:
+        student_lines = getattr(failure, "student_traceback", None)
+        outputs.append(error(type(failure).__name__, str(failure), student_lines))
+    return outputs
+
+
+def without_hidden_tests(cell: NotebookNode) -> NotebookNode:
+    """The test cell as the student may see it: nbgrader's own hidden-region stripping."""
+    cell = copy.deepcopy(cell)
+    ClearHiddenTests()._remove_hidden_test_region(cell)
+    return cell
+
+
+def execute_submission(
+    source_notebook: Path, submitted_notebook: NotebookNode, files: Path, limits: Limits, slot: int = 0
+) -> NotebookNode:
+    """Run one notebook of a submission; returns the canonical notebook with outputs."""
+    source = nbformat.read(source_notebook, as_version=4)
+    hidden = load_hidden_tests(source_notebook.parent)
+    cells = canonical_cells(source, submitted_notebook)
+    process = SandboxProcess(files, limits, slot)
+    try:
+        session = Session(process, limits)
+    except Exception:
+        process.kill()
+        raise
+    namespace = StudentNamespace(session)
+    count = 0
+    try:
+        with hidden_tests_importable(hidden), grading_session(session):
+            for index, cell in enumerate(cells):
+                if cell.cell_type != "code":
+                    continue
+                count += 1
+                name = f"<cell {grade_id(cell) or index}>"
+                if is_test(cell):
+                    cell.outputs = run_test_cell(cell.source, name, namespace, session)
+                    cells[index] = without_hidden_tests(cell)
+                else:
+                    if is_instructor_code(cell):
+                        exec(compile(cell.source, name, "exec"), namespace)  # noqa: S102 (instructor's own cell)
+                    cell.outputs = run_student_cell(session, cell.source, name)
+                cells[index].execution_count = count
+    finally:
+        session.close()
+    notebook = copy.deepcopy(source)
+    notebook.cells = cells
+    if session.dead:
+        notebook.metadata["autograder"] = {"sandbox_stopped": session.dead}
+    return notebook
+
+
+def run_student_cell(session: Session, source: str, name: str) -> list[NotebookNode]:
+    try:
+        return sandbox_outputs(session.run_cell(source, name))
+    except Exception as exc:  # the sandbox timed out or died: this cell, and the tests after it, fail
+        return [error(type(exc).__name__, str(exc))]
