@@ -1,7 +1,8 @@
 """The ``autograder`` command: a thin layer over the functions in this package.
 
     autograder build [ASSIGNMENT ...]          generate the student release and verify it
-    autograder grade ASSIGNMENT [--force] [--csv PATH]
+    autograder grade ASSIGNMENT [--force] [--csv PATH] [--workers N | --scheduler ADDRESS] [limits]
+    autograder collect ZIP_OR_DIR ASSIGNMENT   import a learning-management-system download
     autograder report [ASSIGNMENT] [--out DIR]
     autograder feedback ASSIGNMENT
     autograder demo [--workdir DIR]            the whole workflow on a sample class
@@ -16,11 +17,13 @@ import sys
 from pathlib import Path
 
 from . import build as build_module
+from . import collect as collect_module
 from . import demo as demo_module
 from . import feedback as feedback_module
 from . import grade as grade_module
 from . import report as report_module
 from .course import Course, CourseError
+from .sandbox import Limits
 
 
 def run_build(course: Course, args: argparse.Namespace) -> int:
@@ -28,12 +31,53 @@ def run_build(course: Course, args: argparse.Namespace) -> int:
     return 1 if any(problems.values()) else 0
 
 
+def parse_size(text: str) -> int:
+    """'4G', '256M', '64K' or a plain number of bytes."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("B").removesuffix("I")
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+def limits_from(args: argparse.Namespace) -> Limits:
+    defaults = Limits()
+    return Limits(
+        cell_seconds=args.cell_timeout or defaults.cell_seconds,
+        submission_seconds=args.submission_timeout or defaults.submission_seconds,
+        cpu_seconds=args.cpu_seconds or defaults.cpu_seconds,
+        memory_bytes=parse_size(args.memory) if args.memory else defaults.memory_bytes,
+        processes=args.processes or defaults.processes,
+        disk_bytes=parse_size(args.disk) if args.disk else defaults.disk_bytes,
+        output_bytes=parse_size(args.output) if args.output else defaults.output_bytes,
+    )
+
+
 def run_grade(course: Course, args: argparse.Namespace) -> int:
-    results = grade_module.grade(course, args.assignment, force=args.force, log=lambda m: print(m, file=sys.stderr))
+    if args.unsafe_no_sandbox:
+        print("WARNING: grading without a sandbox: student code runs as you, with your files", file=sys.stderr)
+    results = grade_module.grade(
+        course,
+        args.assignment,
+        force=args.force,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        limits=limits_from(args),
+        sandboxed=not args.unsafe_no_sandbox,
+        log=lambda m: print(m, file=sys.stderr),
+    )
     print(grade_module.format_table(results))
     if args.csv:
         grade_module.write_csv(results, Path(args.csv))
         print(f"wrote {args.csv}")
+    return 0
+
+
+def run_collect(course: Course, args: argparse.Namespace) -> int:
+    imported, unmatched = collect_module.collect(course, Path(args.source), args.assignment)
+    print(f"imported {len(imported)} submission(s) into {course.submitted_dir}")
+    for name, why in unmatched.items():
+        print(f"  not imported: {name}: {why}")
     return 0
 
 
@@ -75,7 +119,32 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("assignment")
     g.add_argument("--force", action="store_true", help="regrade submissions that were graded before")
     g.add_argument("--csv", help="also write the table to this CSV file")
+    g.add_argument("--workers", type=int, default=1, help="grade N submissions at once on this machine")
+    g.add_argument("--scheduler", help="address of a Dask scheduler to send the work to (tcp://host:8786)")
+    g.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="run student code as you, in its own kernel (stock nbgrader); only for code you trust",
+    )
+    defaults = Limits()
+    limits = g.add_argument_group("limits for each submission")
+    limits.add_argument(
+        "--cell-timeout", type=float, help=f"seconds per cell or call (default {defaults.cell_seconds:g})"
+    )
+    limits.add_argument(
+        "--submission-timeout", type=float, help=f"seconds in all (default {defaults.submission_seconds:g})"
+    )
+    limits.add_argument("--cpu-seconds", type=int, help=f"CPU seconds per process (default {defaults.cpu_seconds})")
+    limits.add_argument("--memory", help="address space per process, e.g. 4G (default 4G)")
+    limits.add_argument("--processes", type=int, help=f"processes and threads (default {defaults.processes})")
+    limits.add_argument("--disk", help="size of the writable home and /tmp, e.g. 256M (default 256M)")
+    limits.add_argument("--output", help="printed output kept per cell, e.g. 64K (default 64K)")
     g.set_defaults(run=run_grade)
+
+    c = sub.add_parser("collect", help="import one-notebook-per-student files (a zip or folder) into submitted/")
+    c.add_argument("source", help="a .zip download or a folder of notebooks")
+    c.add_argument("assignment")
+    c.set_defaults(run=run_collect)
 
     r = sub.add_parser("report", help="grades CSV, pass rate per test cell, score histogram")
     r.add_argument("assignment", nargs="?", help="default: every assignment")

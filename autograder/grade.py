@@ -44,6 +44,7 @@ class StudentResult:
     max_score: float
     status: str  # "graded" or "failed"
     reason: str = ""
+    seconds: float = 0.0
 
 
 def sync_gradebook(course: Course, assignment: str) -> None:
@@ -114,7 +115,7 @@ def record_run(course: Course, assignment: str, run: SubmissionRun) -> StudentRe
             run.student, 0.0, full, "failed", failure_reason(result.get("log", "") + result.get("error", ""))
         )
     score, full = recorded_score(course, assignment, run.student)
-    return StudentResult(run.student, score, full, "graded", "; ".join(run.notes))
+    return StudentResult(run.student, score, full, "graded", "; ".join(run.notes), run.seconds)
 
 
 def already_graded(course: Course, assignment: str, student: str) -> StudentResult | None:
@@ -160,7 +161,8 @@ def grade(
     def report(result: StudentResult) -> None:
         results.append(result)
         outcome = f"{result.score:g}/{result.max_score:g}" if result.status == "graded" else f"FAILED ({result.reason})"
-        log(f"{len(results)}/{len(students)} graded: {result.student} {outcome}")
+        took = f" ({result.seconds:.1f} s)" if result.seconds else ""
+        log(f"{len(results)}/{len(students)} graded: {result.student} {outcome}{took}")
 
     if not sandboxed:
         for student in students:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import ClearOutput, Execute, NbGraderPreprocessor
 from traitlets import Dict
 from traitlets.config import Config
 
@@ -183,6 +183,9 @@ class PrecomputedOutputs(NbGraderPreprocessor):
 def autograde_config(run: SubmissionRun) -> Config:
     """nbgrader configuration that records a worker's run through nbgrader's autograde pipeline."""
     config = Config()
+    # The worker already rebuilt the notebook from the source cells (autograder.trusted.canonical_cells),
+    # which is what nbgrader's sanitizing does, and more strictly; its output is replaced below anyway.
+    config.Autograde.sanitize_preprocessors = [ClearOutput]
     stock = Autograde.class_traits()["autograde_preprocessors"].default()
     config.Autograde.autograde_preprocessors = [PrecomputedOutputs if p is Execute else p for p in stock]
     config.PrecomputedOutputs.notebooks = run.notebooks

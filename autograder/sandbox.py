@@ -220,7 +220,12 @@ class SandboxProcess:
         return 0
 
     def kill(self) -> None:
-        """Kill bubblewrap; its PID namespace, and everything in it, dies with it."""
+        """Kill the runner, the init of its PID namespace, so everything in the namespace dies; then bubblewrap."""
+        if self.child_pid:
+            try:
+                os.kill(self.child_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)

@@ -14,6 +14,7 @@ import io
 import itertools
 import os
 import shutil
+import signal
 import sys
 import traceback
 
@@ -274,6 +275,8 @@ def settle_in(files: str = "/submission") -> None:
 
 
 def main() -> None:
+    # Past the file-size limit, a write should fail with an error, not kill the runner.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     settle_in()
     reader, writer = take_over_standard_streams()
     connection = Connection(reader, writer)
