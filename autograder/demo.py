@@ -3,7 +3,8 @@
 Copies the course configuration and one assignment's source into a fresh folder,
 builds and verifies the release, writes a class (the reference, the blank stub
 and one student per plausible mistake in ``tests/mistakes/``), grades it into a
-new SQLite gradebook, prints the table and writes the report and feedback.
+new SQLite gradebook (sandboxed, two submissions at a time), prints the table and
+writes the report and feedback.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .feedback import feedback
 from .grade import format_table, grade, write_csv
 from .report import cell_scores, format_pass_rates, pass_rates, report
 from .sample_class import load_mistakes, write_sample_class
+from .sandbox import Limits, SandboxUnavailable, ensure_sandbox_works
 
 DEFAULT_ASSIGNMENT = "sliding_window_max"
 
@@ -36,7 +38,9 @@ def make_scratch_course(repo: Course, assignment: str, workdir: Path) -> Course:
     return Course(workdir)
 
 
-def demo(repo: Course, *, assignment: str = DEFAULT_ASSIGNMENT, workdir: Path | None = None, log=print) -> Path:
+def demo(
+    repo: Course, *, assignment: str = DEFAULT_ASSIGNMENT, workdir: Path | None = None, workers: int = 2, log=print
+) -> Path:
     """Run the workflow end to end; returns the scratch course folder."""
     repo.require_assignment(assignment)
     workdir = workdir or Path(tempfile.mkdtemp(prefix="autograder-demo-"))
@@ -53,7 +57,13 @@ def demo(repo: Course, *, assignment: str = DEFAULT_ASSIGNMENT, workdir: Path | 
     for mistake in mistakes:
         log(f"  {mistake.name}: {mistake.description}")
 
-    results = grade(course, assignment, log=log)
+    try:
+        ensure_sandbox_works(Limits())
+        sandboxed = True
+    except SandboxUnavailable as exc:
+        log(f"WARNING: {exc}\nGrading the sample class without a sandbox: acceptable only because we wrote it.")
+        sandboxed = False
+    results = grade(course, assignment, workers=workers, sandboxed=sandboxed, log=log)
     write_csv(results, course.root / "reports" / f"{assignment}_table.csv")
     log("\n" + format_table(results) + "\n")
     log("pass rate per test cell:\n" + format_pass_rates(pass_rates(cell_scores(course, assignment))) + "\n")

@@ -118,6 +118,8 @@ def bwrap_command(files: Path, limits: Limits, uid: int | None, info_fd: int) ->
     ]
     args += readonly_system_binds()
     args += ["--proc", "/proc", "--dev", "/dev"]
+    # multiprocessing's locks and queues live in /dev/shm
+    args += ["--size", str(limits.disk_bytes), "--perms", "1777", "--tmpfs", "/dev/shm"]
     args += ["--size", str(limits.disk_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     args += [
         *traversable_parents(INSIDE_HOME),

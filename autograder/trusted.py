@@ -14,13 +14,10 @@ can cause or prevent except through the values its functions return.
 
 from __future__ import annotations
 
-import contextlib
+import builtins
 import copy
 import importlib.util
 import io
-import shutil
-import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from types import ModuleType
@@ -90,33 +87,22 @@ def load_hidden_tests(source_dir: Path) -> ModuleType | None:
     return _hidden_modules[path]
 
 
-@contextlib.contextmanager
-def hidden_tests_importable(module: ModuleType | None):
-    """Make ``import hidden_tests`` in a test cell give the trusted module."""
-    saved = sys.modules.get("hidden_tests")
-    if module is not None:
-        sys.modules["hidden_tests"] = module
-    try:
-        yield
-    finally:
-        if saved is not None:
-            sys.modules["hidden_tests"] = saved
-        else:
-            sys.modules.pop("hidden_tests", None)
+def cell_builtins(hidden: ModuleType | None, printed: io.StringIO) -> dict:
+    """Builtins for one test cell: ``import hidden_tests`` gives the trusted module, ``print`` is captured.
 
+    Per cell rather than through sys.modules and sys.stdout, so that several submissions
+    can be graded in threads of one process (as Dask workers do).
+    """
 
-def private_files(submission_dir: Path) -> Path:
-    """A scratch copy of the submission's files for the sandbox: no notebooks, no hidden tests."""
-    scratch = Path(tempfile.mkdtemp(prefix="autograder-files-"))
-    if submission_dir.is_dir():
-        shutil.copytree(
-            submission_dir,
-            scratch,
-            dirs_exist_ok=True,
-            symlinks=False,
-            ignore=shutil.ignore_patterns(HIDDEN_TESTS_MODULE, "*.ipynb", "__pycache__", ".ipynb_checkpoints"),
-        )
-    return scratch
+    def import_(name, globals=None, locals=None, fromlist=(), level=0):
+        if name == "hidden_tests" and level == 0 and hidden is not None:
+            return hidden
+        return builtins.__import__(name, globals, locals, fromlist, level)
+
+    def print_(*args, file=None, **kwargs):
+        builtins.print(*args, file=printed if file is None else file, **kwargs)
+
+    return {**builtins.__dict__, "__import__": import_, "print": print_}
 
 
 def capped(text: str) -> str:
@@ -148,17 +134,19 @@ def sandbox_outputs(reply: dict) -> list[NotebookNode]:
     return outputs
 
 
-def run_test_cell(source: str, name: str, namespace: StudentNamespace, session: Session) -> list[NotebookNode]:
+def run_test_cell(
+    source: str, name: str, namespace: StudentNamespace, session: Session, hidden: ModuleType | None
+) -> list[NotebookNode]:
     """Run a test cell here; it fails exactly when it raises. The traceback shows no test source."""
     namespace.forget_student_names()
     session.printed.clear()
     printed = io.StringIO()
+    namespace["__builtins__"] = cell_builtins(hidden, printed)
     failure = None
-    with contextlib.redirect_stdout(printed):
-        try:
-            exec(compile(source, name, "exec"), namespace)  # noqa: S102 (instructor code from the source notebook)
-        except Exception as exc:  # any failure of the test, whatever raised it, is a failed test
-            failure = exc
+    try:
+        exec(compile(source, name, "exec"), namespace)  # noqa: S102 (instructor code from the source notebook)
+    except Exception as exc:  # any failure of the test, whatever raised it, is a failed test
+        failure = exc
     outputs = []
     text = "".join(session.printed) + printed.getvalue()
     if text:
@@ -192,14 +180,14 @@ def execute_submission(
     namespace = StudentNamespace(session)
     count = 0
     try:
-        with hidden_tests_importable(hidden), grading_session(session):
+        with grading_session(session):
             for index, cell in enumerate(cells):
                 if cell.cell_type != "code":
                     continue
                 count += 1
                 name = f"<cell {grade_id(cell) or index}>"
                 if is_test(cell):
-                    cell.outputs = run_test_cell(cell.source, name, namespace, session)
+                    cell.outputs = run_test_cell(cell.source, name, namespace, session, hidden)
                     cells[index] = without_hidden_tests(cell)
                 else:
                     if is_instructor_code(cell):

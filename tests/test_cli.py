@@ -86,11 +86,14 @@ def test_report_writes_csv_pass_rates_and_histogram(cli_course, capsys):
     assert "pass rate per test cell" in capsys.readouterr().out
 
 
-def test_feedback_writes_html_per_graded_student(cli_course):
+def test_feedback_shows_why_but_not_the_hidden_tests(cli_course):
+    """Feedback says which hidden test failed, on what input and with what answer; never the test itself."""
     course, _, _ = cli_course
     assert main(["--course", str(course.root), "feedback", ASSIGNMENT]) == 0
-    html = (course.feedback_dir / "value_deque_pops_equal_values" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
-    assert "max_sliding_window" in html and "expected" in html
+    html = (course.feedback_dir / "reuses_input_as_output" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "modified its input list: afterwards it was" in html  # a hidden test's message: input and outcome
+    for secret in ("hidden_tests", "BEGIN HIDDEN TESTS", "expected_small", "check_list_function"):
+        assert secret not in html, f"feedback reveals {secret!r}"
 
 
 def test_unknown_assignment_is_an_error_not_a_traceback(cli_course, capsys):

@@ -278,6 +278,7 @@ def main() -> None:
     # Past the file-size limit, a write should fail with an error, not kill the runner.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     settle_in()
+    sys.path.insert(0, "")  # like a notebook kernel: the submission's own modules are importable
     reader, writer = take_over_standard_streams()
     connection = Connection(reader, writer)
     connection.send(reply("ready"))
