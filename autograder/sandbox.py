@@ -75,7 +75,7 @@ def traversable_parents(path: str) -> list[str]:
     """Create a mount point's missing parents as 0755: bubblewrap would make them 0700, root-only."""
     args = []
     for parent in reversed(Path(path).parents[:-1]):  # from the top, without "/"
-        if str(parent) not in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+        if str(parent) not in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/tmp", "/home", "/dev"):
             args += ["--perms", "0755", "--dir", str(parent)]
     return args
 
@@ -116,7 +116,8 @@ def bwrap_command(files: Path, limits: Limits, uid: int | None, info_fd: int) ->
         "--info-fd",
         str(info_fd),
     ]
-    args += readonly_system_binds()
+    # Writable in-memory mounts first: a read-only bind below may live under one of them
+    # (a virtual environment under /tmp, say), and must be mounted on top, not hidden.
     args += ["--proc", "/proc", "--dev", "/dev"]
     # multiprocessing's locks and queues live in /dev/shm
     args += ["--size", str(limits.disk_bytes), "--perms", "1777", "--tmpfs", "/dev/shm"]
@@ -130,6 +131,7 @@ def bwrap_command(files: Path, limits: Limits, uid: int | None, info_fd: int) ->
         "--tmpfs",
         INSIDE_HOME,
     ]
+    args += readonly_system_binds()
     args += ["--ro-bind", str(files), INSIDE_FILES]
     args += [*traversable_parents(INSIDE_RUNNER_DIR), "--ro-bind", str(RUNNER_DIR), INSIDE_RUNNER_DIR]
     args += ["--chdir", INSIDE_HOME]

@@ -18,6 +18,7 @@ from autograder.course import Course
 from autograder.demo import demo
 from autograder.report import CellScore, cell_scores
 from autograder.sample_class import load_mistakes
+from autograder.sandbox import Limits, SandboxUnavailable, ensure_sandbox_works
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MISTAKES_ROOT = REPO_ROOT / "tests" / "mistakes"
@@ -34,6 +35,14 @@ def assignments() -> list[str]:
 
 def mistakes(assignment: str):
     return load_mistakes(MISTAKES_ROOT / assignment)
+
+
+def require_sandbox(limits: Limits | None = None) -> None:
+    """Skip the calling test, saying why, where this machine cannot sandbox student code."""
+    try:
+        ensure_sandbox_works(limits or Limits())
+    except SandboxUnavailable as exc:
+        pytest.skip(f"no sandbox on this machine: {exc}")
 
 
 class GradedClass:

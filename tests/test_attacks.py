@@ -26,9 +26,9 @@ from autograder.course import Course
 from autograder.grade import grade
 from autograder.report import cell_scores
 from autograder.sample_class import fill_notebook, load_mistakes, reference_answers
-from autograder.sandbox import Limits, SandboxUnavailable, ensure_sandbox_works
+from autograder.sandbox import Limits
 
-from conftest import MISTAKES_ROOT, REPO_ROOT
+from conftest import MISTAKES_ROOT, REPO_ROOT, require_sandbox
 
 ASSIGNMENT = "sliding_window_max"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -46,14 +46,6 @@ CANARY = f"canary-{MARKER}"
 HONEST = {"reference": 100.0, "naive_misses_last_window": 90.0}
 
 pytestmark = pytest.mark.slow
-
-
-def sandbox_problem() -> str | None:
-    try:
-        ensure_sandbox_works(LIMITS)
-    except SandboxUnavailable as exc:
-        return str(exc)
-    return None
 
 
 class LoopbackServer:
@@ -133,9 +125,7 @@ def leftover_processes(marker: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def attacked(repo, tmp_path_factory):
-    problem = sandbox_problem()
-    if problem:
-        pytest.skip(f"no sandbox on this machine: {problem}")
+    require_sandbox(LIMITS)
     root = tmp_path_factory.mktemp("attacks") / "course"
     root.mkdir()
     shutil.copy(repo.root / "nbgrader_config.py", root)

@@ -11,6 +11,8 @@ import pytest
 from autograder.cli import main
 from autograder.course import Course
 
+from conftest import require_sandbox
+
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "sliding_window_max"
@@ -43,6 +45,7 @@ def write_broken_submissions(course: Course) -> dict[str, tuple[str, float, str]
 @pytest.fixture(scope="module")
 def cli_course(graded_class, tmp_path_factory):
     """A copy of the graded demo course, with broken submissions added and graded through the CLI."""
+    require_sandbox()
     root = tmp_path_factory.mktemp("cli") / "course"
     shutil.copytree(graded_class(ASSIGNMENT).course.root, root)
     course = Course(root)
@@ -104,6 +107,7 @@ def test_unknown_assignment_is_an_error_not_a_traceback(cli_course, capsys):
 
 def test_grade_on_a_fresh_clone_creates_the_gradebook(scratch_course, capsys):
     """Without any gradebook.db, does grading create what nbgrader needs?"""
+    require_sandbox()
     assert not (scratch_course.root / "gradebook.db").exists()
     submission = scratch_course.submitted_dir / "alice" / ASSIGNMENT
     submission.mkdir(parents=True)

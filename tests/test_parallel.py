@@ -8,9 +8,8 @@ import pytest
 
 from autograder.grade import grade
 from autograder.sample_class import load_mistakes, write_sample_class
-from autograder.sandbox import Limits, SandboxUnavailable, ensure_sandbox_works
 
-from conftest import MISTAKES_ROOT
+from conftest import MISTAKES_ROOT, require_sandbox
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "sliding_window_max"
@@ -19,10 +18,7 @@ PICKED = {"first_window_skipped", "naive_misses_last_window"}
 
 @pytest.fixture
 def small_class(scratch_course):
-    try:
-        ensure_sandbox_works(Limits())
-    except SandboxUnavailable as exc:
-        pytest.skip(str(exc))
+    require_sandbox()
     mistakes = [m for m in load_mistakes(MISTAKES_ROOT / ASSIGNMENT) if m.name in PICKED]
     write_sample_class(scratch_course, ASSIGNMENT, mistakes)
     return scratch_course
