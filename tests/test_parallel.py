@@ -42,6 +42,13 @@ def test_workers_and_dask_match_serial_grading(small_class):
     assert distributed == serial
 
 
+def test_stock_nbgrader_gives_the_same_scores(small_class):
+    """The hidden tests also run in the student's own kernel, so stock `nbgrader autograde` still grades."""
+    sandboxed = scores(grade(small_class, ASSIGNMENT, log=lambda _: None))
+    stock = scores(grade(small_class, ASSIGNMENT, force=True, sandboxed=False, log=lambda _: None))
+    assert stock == sandboxed
+
+
 def test_already_graded_submissions_are_kept_without_force(small_class):
     grade(small_class, ASSIGNMENT, log=lambda _: None)
     shutil.rmtree(small_class.submitted_dir / "reference")  # would fail if it were graded again
