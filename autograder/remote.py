@@ -181,6 +181,8 @@ class Session:
 
     # -- codec with handles on both sides
     def _trusted_handle(self, obj) -> dict:
+        if isinstance(obj, RemoteObject) and obj._session is self:
+            return {"$ref": obj._handle}  # a student object, going back to the sandbox it lives in
         handle = next(self.ids)
         self.trusted_objects[handle] = obj
         kind = "iterator" if hasattr(obj, "__next__") else ("callable" if callable(obj) else "object")
@@ -190,7 +192,11 @@ class Session:
         return wire.encode(value, self._trusted_handle)
 
     def decode(self, data):
-        return wire.decode(data, lambda handle, kind, type_name: RemoteObject(self, handle, kind, type_name))
+        return wire.decode(
+            data,
+            lambda handle, kind, type_name: RemoteObject(self, handle, kind, type_name),
+            resolve_ref=self.trusted_objects.__getitem__,
+        )
 
     def _callback(self, message: dict) -> dict:
         """Serve the runner's request on one of our objects (an iterator or callable a test passed)."""
@@ -220,6 +226,10 @@ class Session:
         if reply.get("missing"):
             raise KeyError(name)
         return self._answer(reply)
+
+    def import_module(self, name: str):
+        """A module imported inside the sandbox (an assignment's helper module, say), as a proxy."""
+        return self._answer(self.request({"op": "import", "name": name}))
 
     def call(self, handle: int, args: tuple, kwargs: dict):
         self.callback_error = None

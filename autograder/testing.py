@@ -11,6 +11,8 @@ these helpers hide the difference:
   the sandbox from outside, or this process.
 * :func:`consume` advances an iterator where it lives: one request to the sandbox
   instead of one round trip per item.
+* :func:`student_module` imports a module in the process running student code (an
+  assignment's helper module that starts threads there, say).
 """
 
 from __future__ import annotations
@@ -105,6 +107,16 @@ def student_rss_bytes() -> int:
     """Resident memory of the process that runs the student's code."""
     session = current_session()
     return session.process.rss_bytes() if session is not None else own_rss_bytes()
+
+
+def student_module(name: str):
+    """A module as imported by the process that runs the student's code."""
+    session = current_session()
+    if session is not None:
+        return session.import_module(name)
+    import importlib
+
+    return importlib.import_module(name)
 
 
 def consume(iterator, count: int) -> int:

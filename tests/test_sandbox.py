@@ -65,6 +65,7 @@ def test_tensors_round_trip_with_their_dtype(dtype):
         {"$tuple": [1], "$list": [2]},
         {"plain": "dict"},
         {"$handle": 1, "kind": "callable", "type": "f"},
+        {"$ref": 1},
     ],
 )
 def test_decoding_refuses_anything_else(data):
@@ -190,6 +191,28 @@ def test_a_runaway_call_is_interrupted_and_the_session_survives(session):
         StudentNamespace(session)["spin"]()
     assert session.dead is None
     assert session.run_cell("x = 1", "after")["ok"]
+
+
+def test_student_objects_go_back_as_themselves(session):
+    """A sandbox function handed to another student function arrives as the real thing (a pool can pickle it)."""
+    from autograder.testing import grading_session, student_module
+
+    session.run_cell(
+        "import multiprocessing as mp\n"
+        "def pool_map(fn, items):\n"
+        "    with mp.get_context('spawn').Pool(2) as pool:\n"
+        "        return pool.map(fn, items)\n"
+        "def same(x):\n"
+        "    return x\n",
+        "cell",
+    )
+    with grading_session(session):
+        helper = student_module("helper")
+        assert isinstance(helper, RemoteObject)
+        student = StudentNamespace(session)
+        assert student["pool_map"](helper.double, [1, 2, 3]) == [2, 4, 6]
+        mine = iter([7, 8])
+        assert student["same"](mine) is mine  # and trusted objects come home as themselves
 
 
 def test_threads_and_a_process_pool_run_inside(session):

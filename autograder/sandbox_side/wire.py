@@ -11,6 +11,7 @@ with one tag key:
     {"$ndarray": {"dtype", "shape", "data"}}  {"$npscalar": {"dtype", "data"}}
     {"$tensor": {"dtype", "shape", "data"}}
     {"$handle": id, "kind": "callable" | "iterator" | "object", "type": name}
+    {"$ref": id}   (an object the *receiving* side handed out earlier, sent back to it)
 
 Anything else becomes a *handle*: a reference that the other side can call or iterate
 through the connection, but never reads. Decoding accepts only these forms and builds
@@ -128,7 +129,7 @@ def _is_numpy_scalar(value) -> bool:
     return np is not None and isinstance(value, np.generic)
 
 
-def decode(data, resolve_handle=None, depth: int = 0):
+def decode(data, resolve_handle=None, depth: int = 0, resolve_ref=None):
     """Decode data made by :func:`encode`, accepting nothing else."""
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
@@ -137,9 +138,13 @@ def decode(data, resolve_handle=None, depth: int = 0):
     if type(data) is list:
         if _all_json_scalars(data):
             return data
-        return [decode(v, resolve_handle, depth + 1) for v in data]
+        return [decode(v, resolve_handle, depth + 1, resolve_ref) for v in data]
     if type(data) is not dict or len(data) == 0:
         raise WireError(f"unexpected {type(data).__name__} in message")
+    if "$ref" in data:
+        if resolve_ref is None or set(data) != {"$ref"}:
+            raise WireError("unexpected reference")
+        return resolve_ref(int(data["$ref"]))
     if "$handle" in data:
         if resolve_handle is None or set(data) != {"$handle", "kind", "type"}:
             raise WireError("unexpected handle")
@@ -147,7 +152,7 @@ def decode(data, resolve_handle=None, depth: int = 0):
     if len(data) != 1:
         raise WireError(f"unknown tagged value {sorted(data)[:3]}")
     ((tag, body),) = data.items()
-    items = lambda: [decode(v, resolve_handle, depth + 1) for v in _as_list(body)]  # noqa: E731
+    items = lambda: [decode(v, resolve_handle, depth + 1, resolve_ref) for v in _as_list(body)]  # noqa: E731
     if tag == "$tuple":
         return tuple(items())
     if tag == "$list":
@@ -155,7 +160,7 @@ def decode(data, resolve_handle=None, depth: int = 0):
     if tag == "$set":
         return set(items())
     if tag == "$dict":
-        pairs = [decode(p, resolve_handle, depth + 1) for p in _as_list(body)]
+        pairs = [decode(p, resolve_handle, depth + 1, resolve_ref) for p in _as_list(body)]
         if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
             raise WireError("bad dict entry")
         return {_hashable(k): v for k, v in pairs}
