@@ -34,6 +34,8 @@ build: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sliding_window_max.py
+	$(BIN)/python benchmarks/threads_processes.py
+	$(BIN)/python benchmarks/grading.py
 
 clean:
 	rm -rf $(VENV) gradebook.db submitted autograded feedback reports

@@ -100,7 +100,10 @@ def run_job(job: SubmissionJob, slot: int | None = None) -> SubmissionRun:
     source_dir = materialize_source(job)
     files = Path(tempfile.mkdtemp(prefix="autograder-files-"))
     try:
-        write_folder(job.submission, files, skip=lambda n: n.endswith(".ipynb") or Path(n).name == HIDDEN_TESTS_MODULE)
+        # As nbgrader does: the student's files, then the instructor's helper files over them.
+        not_for_sandbox = lambda n: n.endswith(".ipynb") or Path(n).name == HIDDEN_TESTS_MODULE  # noqa: E731
+        write_folder(job.submission, files, skip=not_for_sandbox)
+        write_folder(job.source, files, skip=not_for_sandbox)
         for source_notebook in sorted(source_dir.glob("*.ipynb")):
             name = source_notebook.stem
             raw = job.submission.get(source_notebook.name)

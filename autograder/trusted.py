@@ -14,6 +14,7 @@ can cause or prevent except through the values its functions return.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import copy
 import importlib.util
@@ -157,6 +158,20 @@ def run_test_cell(
     return outputs
 
 
+def run_instructor_code_here(source: str, name: str, namespace: StudentNamespace) -> None:
+    """Run an instructor cell (imports, constants) here too, so test code can use what it defines.
+
+    Statement by statement: a module only the submission's folder provides (an assignment's
+    helper module) cannot be imported here, and is skipped; test code then finds that name in
+    the sandbox, as the student's process sees it.
+    """
+    for statement in ast.parse(source).body:
+        try:
+            exec(compile(ast.Module([statement], type_ignores=[]), name, "exec"), namespace)  # noqa: S102
+        except ModuleNotFoundError:
+            continue
+
+
 def without_hidden_tests(cell: NotebookNode) -> NotebookNode:
     """The test cell as the student may see it: nbgrader's own hidden-region stripping."""
     cell = copy.deepcopy(cell)
@@ -191,7 +206,7 @@ def execute_submission(
                     cells[index] = without_hidden_tests(cell)
                 else:
                     if is_instructor_code(cell):
-                        exec(compile(cell.source, name, "exec"), namespace)  # noqa: S102 (instructor's own cell)
+                        run_instructor_code_here(cell.source, name, namespace)
                     cell.outputs = run_student_cell(session, cell.source, name)
                 cells[index].execution_count = count
     finally:

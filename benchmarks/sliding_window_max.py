@@ -13,23 +13,11 @@ from __future__ import annotations
 import argparse
 import platform
 import time
-from pathlib import Path
 
 import bottleneck
-import nbformat
 import numpy as np
-from nbgrader.utils import is_grade
+from reference import load_reference
 from scipy.ndimage import maximum_filter1d
-
-SOURCE = Path(__file__).resolve().parents[1] / "solutions/sliding_window_max/sliding_window_max.ipynb"
-
-
-def reference_function(name: str):
-    namespace: dict = {}
-    for cell in nbformat.read(SOURCE, as_version=4).cells:
-        if cell.cell_type == "code" and not is_grade(cell):
-            exec(cell.source, namespace)
-    return namespace[name]
 
 
 def best_time(fn, repeat: int) -> float:
@@ -55,7 +43,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    ours = reference_function("sliding_window_max_vectorized")
+    ours = load_reference("sliding_window_max")["sliding_window_max_vectorized"]
     a = np.random.default_rng(0).standard_normal(args.n)
     print(
         f"n = {args.n:,} float64, best of {args.repeat}; numpy {np.__version__}, {platform.processor() or platform.machine()}"

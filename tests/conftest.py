@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import inspect
 import shutil
+import sys
+import types
 from pathlib import Path
 
 import nbformat
@@ -91,14 +93,23 @@ def scratch_course(repo, tmp_path) -> Course:
 
 
 def reference_namespace(source_notebook: Path) -> dict:
-    """Run a source notebook's non-test code cells (imports and reference solutions) in-process."""
-    namespace: dict = {}
+    """Run a source notebook's non-test code cells (imports and reference solutions) in-process.
+
+    As in a kernel, the notebook's folder is importable, and the namespace is a registered
+    module, so functions it defines pickle by reference into forked worker processes.
+    """
+    folder = str(source_notebook.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    module = types.ModuleType(f"reference_{source_notebook.stem}")
+    sys.modules[module.__name__] = module
     for cell in nbformat.read(source_notebook, as_version=4).cells:
         if cell.cell_type == "code" and not is_grade(cell):
             exec(
-                compile(cell.source, f"{source_notebook.name}:{cell.metadata.nbgrader['grade_id']}", "exec"), namespace
+                compile(cell.source, f"{source_notebook.name}:{cell.metadata.nbgrader['grade_id']}", "exec"),
+                module.__dict__,
             )
-    return namespace
+    return module.__dict__
 
 
 def call_with_namespace(test_function, namespace: dict):

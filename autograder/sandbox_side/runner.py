@@ -18,6 +18,7 @@ import shutil
 import signal
 import sys
 import traceback
+import types
 
 import wire
 
@@ -251,7 +252,11 @@ def run_cell(source: str, name: str) -> dict:
     return captured(execute)
 
 
-NAMESPACE: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+# Like a Jupyter kernel, student code runs in a module registered as __main__ (installed by
+# main()), so functions it defines pickle by reference into forked worker processes.
+MAIN = types.ModuleType("__main__")
+NAMESPACE: dict = MAIN.__dict__
+NAMESPACE["__builtins__"] = __builtins__
 
 
 def take_over_standard_streams():
@@ -283,6 +288,7 @@ def main() -> None:
     # Past the file-size limit, a write should fail with an error, not kill the runner.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     settle_in()
+    sys.modules["__main__"] = MAIN
     sys.path.insert(0, "")  # like a notebook kernel: the submission's own modules are importable
     reader, writer = take_over_standard_streams()
     connection = Connection(reader, writer)
