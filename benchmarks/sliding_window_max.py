@@ -12,21 +12,11 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
 
 import bottleneck
 import numpy as np
-from reference import load_reference
+from common import best_time, load_reference
 from scipy.ndimage import maximum_filter1d
-
-
-def best_time(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def peers(a: np.ndarray, k: int) -> dict:

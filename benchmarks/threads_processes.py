@@ -27,22 +27,13 @@ def median_start(make, repeat: int) -> float:
     return statistics.median(times)
 
 
-def best_of(action, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=400_000)
     args = parser.parse_args()
     # Imported here, not at the top: a spawned child re-imports this script, and should pay
     # only for an interpreter, not for nbformat and the reference notebook.
-    from reference import load_reference
+    from common import best_time, load_reference
 
     reference = load_reference("threads_processes")
     count_primes_parallel = reference["count_primes_parallel"]
@@ -57,7 +48,7 @@ def main() -> None:
 
     print(f"count_primes_parallel({args.limit:,}, workers, mode), best of 3:")
     for mode in ("thread", "process"):
-        times = {n: best_of(lambda n=n, mode=mode: count_primes_parallel(args.limit, n, mode)) for n in (1, 2)}
+        times = {n: best_time(lambda n=n, mode=mode: count_primes_parallel(args.limit, n, mode)) for n in (1, 2)}
         print(
             f"  {mode:<8} 1 worker {times[1]:6.3f} s   2 workers {times[2]:6.3f} s   speed-up {times[1] / times[2]:4.2f}x"
         )

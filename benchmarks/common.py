@@ -1,8 +1,9 @@
-"""Load an assignment's reference solution from its source notebook, for benchmarks."""
+"""Shared by the benchmarks: the reference solutions, and a best-of-N timer."""
 
 from __future__ import annotations
 
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -22,3 +23,13 @@ def load_reference(assignment: str) -> dict:
         if cell.cell_type == "code" and not is_grade(cell):
             exec(cell.source, module.__dict__)
     return module.__dict__
+
+
+def best_time(action, repeat: int = 3) -> float:
+    """The fastest of ``repeat`` runs, in seconds (the least disturbed by the rest of the machine)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - start)
+    return best
