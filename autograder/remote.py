@@ -232,27 +232,25 @@ class Session:
         return self._answer(self.request({"op": "import", "name": name}))
 
     def call(self, handle: int, args: tuple, kwargs: dict):
-        self.callback_error = None
         message = {"op": "call", "target": handle, "args": self.encode(list(args)), "kwargs": self.encode(kwargs)}
+        return self._exchange(message, args)
+
+    def operate(self, op: str, handle: int, **fields):
+        return self._exchange({"op": op, "target": handle, **fields})
+
+    def _exchange(self, message: dict, args: tuple = ()):
+        """One request about a student object: its answer, with changed arguments written back."""
+        self.callback_error = None
         try:
             reply = self.request(message)
             for original, after in zip(args, reply.get("args_after") or [], strict=False):
                 if after is not None:
                     update_in_place(original, self.decode(after))
             return self._answer(reply)
-        except Exception:
-            if self.callback_error is not None:  # a test's own guard fired inside a callback: report that
-                raise self.callback_error from None
-            raise
-
-    def operate(self, op: str, handle: int, **fields):
-        self.callback_error = None
-        try:
-            return self._answer(self.request({"op": op, "target": handle, **fields}))
         except StopIteration:
             raise
         except Exception:
-            if self.callback_error is not None:
+            if self.callback_error is not None:  # a test's own guard fired inside a callback: report that
                 raise self.callback_error from None
             raise
 

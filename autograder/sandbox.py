@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,9 +246,7 @@ class SandboxProcess:
 
 def ensure_sandbox_works(limits: Limits) -> None:
     """Start and stop one empty sandbox, or raise SandboxUnavailable saying why it failed."""
-    import tempfile
-
-    from .remote import Session
+    from .remote import Session  # remote builds on this module
 
     find_bwrap()
     with tempfile.TemporaryDirectory(prefix="autograder-probe-") as empty:
