@@ -2,7 +2,7 @@
 
 Copies the course configuration and one assignment's source into a fresh folder,
 builds and verifies the release, writes a class (the reference, the blank stub
-and one student per plausible mistake in ``tests/mistakes/``), grades it into a
+and one student per plausible mistake in ``tests/course/mistakes/``), grades it into a
 new SQLite gradebook (sandboxed, two submissions at a time), prints the table and
 writes the report and feedback.
 """
@@ -22,6 +22,7 @@ from .sample_class import load_mistakes, write_sample_class
 from .sandbox import Limits, SandboxUnavailable, ensure_sandbox_works
 
 DEFAULT_ASSIGNMENT = "sliding_window_max"
+MISTAKES_FOLDER = Path("tests", "course", "mistakes")
 
 
 def make_scratch_course(repo: Course, assignment: str, workdir: Path) -> Course:
@@ -51,7 +52,7 @@ def demo(
     if problems:
         raise CourseError(f"the release of {assignment!r} failed verification; see the problems above")
 
-    mistakes = load_mistakes(repo.root / "tests" / "mistakes" / assignment)
+    mistakes = load_mistakes(repo.root / MISTAKES_FOLDER / assignment)
     students = write_sample_class(course, assignment, mistakes)
     log(f"sample class: {len(students)} submissions (reference, blank stub, {len(mistakes)} plausible mistakes)")
     for mistake in mistakes:

@@ -23,7 +23,9 @@ from autograder.sample_class import load_mistakes
 from autograder.sandbox import Limits, SandboxUnavailable, ensure_sandbox_works
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-MISTAKES_ROOT = REPO_ROOT / "tests" / "mistakes"
+COURSE_TESTS = REPO_ROOT / "tests" / "course"
+MISTAKES_ROOT = COURSE_TESTS / "mistakes"
+ATTACKS_ROOT = COURSE_TESTS / "attacks"
 
 
 @pytest.fixture(scope="session")

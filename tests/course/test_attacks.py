@@ -28,11 +28,11 @@ from autograder.report import cell_scores
 from autograder.sample_class import fill_notebook, load_mistakes, reference_answers
 from autograder.sandbox import Limits
 
-from conftest import MISTAKES_ROOT, REPO_ROOT, require_sandbox
+from conftest import ATTACKS_ROOT, MISTAKES_ROOT, require_sandbox
 
 ASSIGNMENT = "sliding_window_max"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
-ATTACKS = load_mistakes(REPO_ROOT / "tests" / "attacks" / ASSIGNMENT)
+ATTACKS = load_mistakes(ATTACKS_ROOT / ASSIGNMENT)
 LIMITS = Limits(
     cell_seconds=8,
     submission_seconds=90,
