@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from .course import Course, CourseError
+from .course import Course
+from .gradebook import generate_release
 from .verify import Problem, verify_assignment
-
-
-def generate_release(course: Course, assignment: str) -> None:
-    """``nbgrader generate_assignment``: write the student release and record the cells in the gradebook."""
-    result = course.api().generate_assignment(assignment, force=True, create=True)
-    if not result["success"]:
-        raise CourseError(
-            f"nbgrader could not generate {assignment!r}:\n{result.get('log', '')}{result.get('error', '')}"
-        )
 
 
 def build(course: Course, assignments: list[str] | None = None, *, log=print) -> dict[str, list[Problem]]:
@@ -24,8 +16,8 @@ def build(course: Course, assignments: list[str] | None = None, *, log=print) ->
     for name in names:
         log(f"building {name}: nbgrader generate_assignment")
         generate_release(course, name)
-        log(f"verifying {name}: reference passes every test cell, stub fails every one")
-        problems[name] = verify_assignment(course, name)
+        log(f"verifying {name}: reference passes every test cell, stub fails every one, in a kernel and sandboxed")
+        problems[name] = verify_assignment(course, name, log=log)
         for problem in problems[name]:
             log(f"  PROBLEM {problem}")
         log(f"{name}: {'ok' if not problems[name] else f'{len(problems[name])} problem(s)'}")

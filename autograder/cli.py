@@ -31,26 +31,63 @@ def run_build(course: Course, args: argparse.Namespace) -> int:
     return 1 if any(problems.values()) else 0
 
 
+SIZE_UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
 def parse_size(text: str) -> int:
-    """'4G', '256M', '64K' or a plain number of bytes."""
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    text = text.strip().upper().removesuffix("B").removesuffix("I")
-    if text and text[-1] in units:
-        return int(float(text[:-1]) * units[text[-1]])
-    return int(text)
+    """'4G', '256M', '64K' or a plain number of bytes (argparse type: a bad size is a usage error)."""
+    clean = text.strip().upper().removesuffix("B").removesuffix("I")
+    try:
+        if clean and clean[-1] in SIZE_UNITS:
+            size = int(float(clean[:-1]) * SIZE_UNITS[clean[-1]])
+        else:
+            size = int(clean)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (examples: 4G, 256M, 64K)") from None
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"a size must be positive, got {text!r}")
+    return size
+
+
+def format_size(size: int) -> str:
+    """The inverse of :func:`parse_size` for whole units: 4294967296 -> '4G'."""
+    for unit, factor in sorted(SIZE_UNITS.items(), key=lambda item: -item[1]):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
+def positive(kind):
+    """An argparse type: a number of ``kind`` that must be above zero (0 is not "the default")."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be above zero, got {text}")
+        return value
+
+    return parse
+
+
+# Each limit flag: (option, Limits field, argparse type, how the default is shown, help).
+LIMIT_FLAGS = [
+    ("--cell-timeout", "cell_seconds", positive(float), "{:g}", "seconds per cell or call"),
+    ("--submission-timeout", "submission_seconds", positive(float), "{:g}", "seconds for the whole submission"),
+    ("--cpu-seconds", "cpu_seconds", positive(int), "{}", "CPU seconds per process"),
+    ("--memory", "memory_bytes", parse_size, "size", "address space per process"),
+    ("--processes", "processes", positive(int), "{}", "processes and threads"),
+    ("--disk", "disk_bytes", parse_size, "size", "size of each of the writable home and /tmp"),
+    ("--output", "output_bytes", parse_size, "size", "printed output kept per cell"),
+]
 
 
 def limits_from(args: argparse.Namespace) -> Limits:
-    defaults = Limits()
-    return Limits(
-        cell_seconds=args.cell_timeout or defaults.cell_seconds,
-        submission_seconds=args.submission_timeout or defaults.submission_seconds,
-        cpu_seconds=args.cpu_seconds or defaults.cpu_seconds,
-        memory_bytes=parse_size(args.memory) if args.memory else defaults.memory_bytes,
-        processes=args.processes or defaults.processes,
-        disk_bytes=parse_size(args.disk) if args.disk else defaults.disk_bytes,
-        output_bytes=parse_size(args.output) if args.output else defaults.output_bytes,
-    )
+    """The limits the flags name; every flag left out keeps :class:`Limits`' own default."""
+    chosen = {field: getattr(args, field) for _, field, _, _, _ in LIMIT_FLAGS if getattr(args, field) is not None}
+    return Limits(**chosen)
 
 
 def run_grade(course: Course, args: argparse.Namespace) -> int:
@@ -74,7 +111,7 @@ def run_grade(course: Course, args: argparse.Namespace) -> int:
 
 
 def run_collect(course: Course, args: argparse.Namespace) -> int:
-    imported, unmatched = collect_module.collect(course, Path(args.source), args.assignment)
+    imported, unmatched = collect_module.collect(course, Path(args.source), args.assignment, pattern=args.pattern)
     print(f"imported {len(imported)} submission(s) into {course.submitted_dir}")
     for name, why in unmatched.items():
         print(f"  not imported: {name}: {why}")
@@ -128,22 +165,20 @@ def parser() -> argparse.ArgumentParser:
     )
     defaults = Limits()
     limits = g.add_argument_group("limits for each submission")
-    limits.add_argument(
-        "--cell-timeout", type=float, help=f"seconds per cell or call (default {defaults.cell_seconds:g})"
-    )
-    limits.add_argument(
-        "--submission-timeout", type=float, help=f"seconds in all (default {defaults.submission_seconds:g})"
-    )
-    limits.add_argument("--cpu-seconds", type=int, help=f"CPU seconds per process (default {defaults.cpu_seconds})")
-    limits.add_argument("--memory", help="address space per process, e.g. 4G (default 4G)")
-    limits.add_argument("--processes", type=int, help=f"processes and threads (default {defaults.processes})")
-    limits.add_argument("--disk", help="size of the writable home and /tmp, e.g. 256M (default 256M)")
-    limits.add_argument("--output", help="printed output kept per cell, e.g. 64K (default 64K)")
+    for flag, field, kind, shown, what in LIMIT_FLAGS:
+        default = getattr(defaults, field)
+        default_text = format_size(default) if shown == "size" else shown.format(default)
+        limits.add_argument(flag, dest=field, type=kind, metavar="N", help=f"{what} (default {default_text})")
     g.set_defaults(run=run_grade)
 
     c = sub.add_parser("collect", help="import one-notebook-per-student files (a zip or folder) into submitted/")
     c.add_argument("source", help="a .zip download or a folder of notebooks")
     c.add_argument("assignment")
+    c.add_argument(
+        "--pattern",
+        help="regular expression with a (?P<student>...) group that finds the student id in a file name "
+        "(default: a roster id in the name, or the name's first token)",
+    )
     c.set_defaults(run=run_collect)
 
     r = sub.add_parser("report", help="grades CSV, pass rate per test cell, score histogram")

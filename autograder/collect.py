@@ -68,7 +68,12 @@ def collect(
         raise CourseError(f"{assignment!r} has {len(notebooks)} notebooks; collect handles one per assignment")
     target_name = notebooks[0].name
     known = roster(course)
-    regex = re.compile(pattern) if pattern else None
+    try:
+        regex = re.compile(pattern) if pattern else None
+    except re.error as exc:
+        raise CourseError(f"--pattern is not a regular expression: {exc}") from None
+    if regex is not None and "student" not in regex.groupindex:
+        raise CourseError("--pattern needs a (?P<student>...) group")
     imported: dict[str, Path] = {}
     unmatched: dict[str, str] = {}
     for name, content in notebooks_in(source):

@@ -17,9 +17,10 @@ from .build import build
 from .course import CONFIG_FILE, Course, CourseError
 from .feedback import feedback
 from .grade import format_table, grade, write_csv
+from .remote import ensure_sandbox_works
 from .report import cell_scores, format_pass_rates, pass_rates, report
 from .sample_class import load_mistakes, write_sample_class
-from .sandbox import Limits, SandboxUnavailable, ensure_sandbox_works
+from .sandbox import Limits, SandboxUnavailable
 
 DEFAULT_ASSIGNMENT = "sliding_window_max"
 MISTAKES_FOLDER = Path("tests", "course", "mistakes")

@@ -1,132 +1,34 @@
 """``autograder grade``: autograde every submission of an assignment into the gradebook.
 
-nbgrader does the grading (``NbGraderAPI.autograde``) and stays the system of
-record; this module runs it over a class, one submission at a time, so that a
-broken submission costs only its own student, and ends with a table and a CSV.
+Workers run each submission sandboxed (:mod:`autograder.pipeline`); nbgrader records
+each run as it arrives (:mod:`autograder.gradebook`) and stays the system of record. A
+broken submission costs only its own student; the command ends with a table and a CSV.
 """
 
 from __future__ import annotations
 
 import csv
-import re
-import tempfile
-import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-from nbgrader.api import MissingEntry
-from nbgrader.utils import temp_attrs
-from sqlalchemy.exc import SAWarning
-
-from .build import generate_release
 from .course import Course, CourseError
-from .pipeline import SubmissionJob, SubmissionRun, autograde_config, read_folder, run_jobs
-from .sandbox import Limits, SandboxUnavailable, ensure_sandbox_works
+from .gradebook import Recorder, StudentResult, already_graded, sync_gradebook
+from .pipeline import SubmissionJob, read_folder, run_jobs
+from .remote import ensure_sandbox_works
+from .sandbox import Limits, SandboxUnavailable
 
-# nbgrader 0.9 trips SQLAlchemy 2's autoflush warnings on every autograde; they are noise.
-warnings.filterwarnings("ignore", category=SAWarning)
-
-EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit)): ?(.*)$")
-KNOWN_FAILURES = [
-    ("No notebooks were matched", "no notebook found in the submission folder"),
-    ("Kernel died", "the kernel died while running the notebook (a crash, os._exit, or too much memory)"),
-    ("NotJSONError", "the notebook file is not valid JSON (corrupted or not a notebook)"),
-    ("CellTimeoutError", "a cell ran past the time limit"),
-]
+__all__ = ["StudentResult", "format_table", "grade", "write_csv"]
 
 
-@dataclass(frozen=True)
-class StudentResult:
-    """One row of the grading table."""
-
-    student: str
-    score: float
-    max_score: float
-    status: str  # "graded" or "failed"
-    reason: str = ""
-    seconds: float = 0.0
-
-
-def sync_gradebook(course: Course, assignment: str) -> None:
-    """Record the assignment's cells in the gradebook, creating the database if needed.
-
-    nbgrader learns an assignment's graded cells when it generates the release; do
-    that into a scratch folder so grading never touches the committed release.
-    """
-    with tempfile.TemporaryDirectory(prefix="autograder-release-") as scratch:
-        with temp_attrs(course.coursedir, release_directory=scratch):
-            generate_release(course, assignment)
-
-
-def failure_reason(log: str) -> str:
-    """A one-line reason for a failed autograde, from nbgrader's log."""
-    for needle, reason in KNOWN_FAILURES:
-        if needle in log:
-            return reason
-    exceptions = [m for m in map(EXCEPTION_LINE.match, log.splitlines()) if m and m.group(1) != "NbGraderException"]
-    if exceptions:
-        name, message = exceptions[-1].groups()
-        return f"{name}: {message}"[:200]
-    return "nbgrader could not autograde this submission (see its log)"
-
-
-def recorded_score(course: Course, assignment: str, student: str) -> tuple[float, float]:
-    with course.gradebook() as gb:
-        submission = gb.find_submission(assignment, student)
-        return float(submission.score), float(submission.max_score)
-
-
-def max_score(course: Course, assignment: str) -> float:
-    with course.gradebook() as gb:
-        return float(gb.find_assignment(assignment).max_score)
-
-
-def grade_student(course: Course, assignment: str, student: str, *, force: bool) -> StudentResult:
-    """Autograde one submission; a failure becomes a zero with its reason, never an exception."""
-    result = course.api().autograde(assignment, student, force=force, create=True)
-    full = max_score(course, assignment)
-    if not result["success"]:
-        return StudentResult(
-            student, 0.0, full, "failed", failure_reason(result.get("log", "") + result.get("error", ""))
-        )
-    try:
-        score, full = recorded_score(course, assignment, student)
-    except MissingEntry:
-        return StudentResult(student, 0.0, full, "failed", "nbgrader recorded no submission")
-    return StudentResult(student, score, full, "graded")
-
-
-def make_job(course: Course, assignment: str, student: str, limits: Limits) -> SubmissionJob:
+def make_job(course: Course, assignment: str, student: str, limits: Limits, source: dict | None = None):
+    """A worker's job: the source assignment (read once per class) and one submission, as bytes."""
     return SubmissionJob(
         student=student,
         assignment=assignment,
-        source=read_folder(course.source_dir / assignment),
+        source=source if source is not None else read_folder(course.source_dir / assignment),
         submission=read_folder(course.submitted_dir / student / assignment),
         limits=limits,
     )
-
-
-def record_run(course: Course, assignment: str, run: SubmissionRun) -> StudentResult:
-    """Hand a worker's sandboxed run to nbgrader's autograde, which writes the gradebook."""
-    result = course.api(autograde_config(run)).autograde(assignment, run.student, force=True, create=True)
-    full = max_score(course, assignment)
-    if not result["success"]:
-        return StudentResult(
-            run.student, 0.0, full, "failed", failure_reason(result.get("log", "") + result.get("error", ""))
-        )
-    score, full = recorded_score(course, assignment, run.student)
-    return StudentResult(run.student, score, full, "graded", "; ".join(run.notes), run.seconds)
-
-
-def already_graded(course: Course, assignment: str, student: str) -> StudentResult | None:
-    """The recorded result of a submission graded before (kept unless --force)."""
-    if not (course.autograded_dir / student / assignment).is_dir():
-        return None
-    try:
-        score, full = recorded_score(course, assignment, student)
-    except MissingEntry:
-        return None
-    return StudentResult(student, score, full, "graded", "graded before; --force to regrade")
 
 
 def grade(
@@ -144,6 +46,7 @@ def grade(
 
     Sandboxed (the default), student code runs only inside a sandbox and every verdict is
     decided in a trusted process; ``sandboxed=False`` is stock nbgrader, in the student's kernel.
+    Each run is recorded as soon as a worker returns it, while the others keep running.
     """
     course.require_assignment(assignment)
     limits = limits or Limits()
@@ -164,20 +67,22 @@ def grade(
         took = f" ({result.seconds:.1f} s)" if result.seconds else ""
         log(f"{len(results)}/{len(students)} graded: {result.student} {outcome}{took}")
 
-    if not sandboxed:
+    with Recorder(course, assignment) as recorder:
+        if not sandboxed:
+            for student in students:
+                report(recorder.record_stock(student, force=force))
+            return results
+        todo = []
         for student in students:
-            report(grade_student(course, assignment, student, force=force))
-        return results
-    todo = []
-    for student in students:
-        earlier = None if force else already_graded(course, assignment, student)
-        if earlier is not None:
-            report(earlier)
-        else:
-            todo.append(student)
-    jobs = [make_job(course, assignment, student, limits) for student in todo]
-    for run in run_jobs(jobs, workers=workers, scheduler=scheduler):
-        report(record_run(course, assignment, run))
+            earlier = None if force else already_graded(course, assignment, student)
+            if earlier is not None:
+                report(earlier)
+            else:
+                todo.append(student)
+        source = read_folder(course.source_dir / assignment)
+        jobs = [make_job(course, assignment, student, limits, source) for student in todo]
+        for run in run_jobs(jobs, workers=workers, scheduler=scheduler):
+            report(recorder.record(run))
     return results
 
 

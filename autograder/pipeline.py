@@ -3,10 +3,9 @@
 A :class:`SubmissionJob` carries everything a worker needs as bytes (the source
 assignment and one student's files), so the same job runs in this process, in a
 local process pool (``--workers N``), or on a Dask cluster (``--scheduler ADDRESS``).
-Workers return executed notebooks; the coordinating process then hands each one to
-nbgrader's own autograde pipeline, with :class:`PrecomputedOutputs` in place of its
-Execute step, so nbgrader records the scores in the gradebook exactly as it would
-have, and only the coordinator ever writes it.
+Workers return executed notebooks; the coordinating process records each one through
+nbgrader (:mod:`autograder.gradebook`) as it arrives, while the other workers go on,
+so only the coordinator ever writes the gradebook.
 """
 
 from __future__ import annotations
@@ -22,10 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.converters import Autograde
-from nbgrader.preprocessors import ClearOutput, Execute, NbGraderPreprocessor
-from traitlets import Dict
-from traitlets.config import Config
 
 from .course import HIDDEN_TESTS_MODULE
 from .sandbox import Limits
@@ -115,9 +110,8 @@ def run_job(job: SubmissionJob, slot: int | None = None) -> SubmissionRun:
                 run.problems[name] = f"{type(exc).__name__}: {exc}"[:300]
                 continue
             executed = execute_submission(source_notebook, submitted, files, job.limits, slot=worker_slot(slot))
-            stopped = executed.metadata.get("autograder", {}).get("sandbox_stopped")
-            if stopped:
-                run.notes.append(f"{name}: {stopped}")
+            for note in executed.metadata.get("autograder", {}).get("sandbox_notes", []):
+                run.notes.append(f"{name}: {note}")
             run.notebooks[name] = nbformat.writes(executed)
     finally:
         shutil.rmtree(files, ignore_errors=True)
@@ -166,30 +160,3 @@ def _run_on_dask(jobs: list[SubmissionJob], address: str) -> Iterator[Submission
         futures = [client.submit(run_job, job, slot=i % 512, pure=False) for i, job in enumerate(jobs)]
         for future in dask_completed(futures):
             yield future.result()
-
-
-# ------------------------------------------------------ nbgrader's side
-
-
-class PrecomputedOutputs(NbGraderPreprocessor):
-    """Stands in for nbgrader's Execute: the notebook was already run, sandboxed, by a worker."""
-
-    notebooks = Dict(help="notebook name -> executed notebook JSON").tag(config=True)
-
-    def preprocess(self, nb, resources):
-        name = resources["nbgrader"]["notebook"]
-        if name not in self.notebooks:
-            raise ValueError(f"notebook {name!r} was not run by the sandboxed grader")
-        return nbformat.reads(self.notebooks[name], as_version=4), resources
-
-
-def autograde_config(run: SubmissionRun) -> Config:
-    """nbgrader configuration that records a worker's run through nbgrader's autograde pipeline."""
-    config = Config()
-    # The worker already rebuilt the notebook from the source cells (autograder.trusted.canonical_cells),
-    # which is what nbgrader's sanitizing does, and more strictly; its output is replaced below anyway.
-    config.Autograde.sanitize_preprocessors = [ClearOutput]
-    stock = Autograde.class_traits()["autograde_preprocessors"].default()
-    config.Autograde.autograde_preprocessors = [PrecomputedOutputs if p is Execute else p for p in stock]
-    config.PrecomputedOutputs.notebooks = run.notebooks
-    return config

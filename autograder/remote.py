@@ -11,18 +11,20 @@ student wrote runs here; exceptions come back as builtin exception types.
 from __future__ import annotations
 
 import builtins
-import itertools
 import json
 import os
 import select
+import tempfile
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
-from .sandbox import Limits, SandboxProcess
+from .sandbox import Limits, SandboxProcess, SandboxUnavailable, find_bwrap
 from .sandbox_side import wire
+from .sandbox_side.wire import Op
 
-MAX_REPLY_BYTES = 512 * 1024 * 1024
 INTERRUPT_GRACE_SECONDS = 2.0
 START_SECONDS = 30.0
 
@@ -38,12 +40,25 @@ CATCHABLE = {
 }  # fmt: skip
 
 
-class SandboxFailure(Exception):
+class GraderError(BaseException):
+    """The grader could not complete a request to the student's process.
+
+    Never the student's own exception, and no test can expect it: it derives from
+    BaseException only, so neither ``except ValueError`` nor ``except Exception`` in a test
+    catches it. It fails the test cell, and its message says what went wrong.
+    """
+
+
+class SandboxFailure(GraderError):
     """The sandbox stopped answering (it died, timed out, or broke the protocol)."""
 
 
 class StudentTimeout(SandboxFailure):
     """Student code ran past its wall-time limit and was stopped."""
+
+
+class WireFailure(GraderError):
+    """A value or request could not cross the sandbox boundary (too deep, too large, malformed)."""
 
 
 class StudentException(Exception):
@@ -82,7 +97,7 @@ class FrameReader:
     def read(self, deadline: float) -> dict:
         self._fill(wire.HEADER.size, deadline)
         (size,) = wire.HEADER.unpack(self.buffer[: wire.HEADER.size])
-        if size > MAX_REPLY_BYTES:
+        if size > wire.MAX_MESSAGE_BYTES:
             raise wire.WireError(f"a reply of {size} bytes exceeds the limit")
         self._fill(wire.HEADER.size + size, deadline)
         body = self.buffer[wire.HEADER.size : wire.HEADER.size + size]
@@ -96,24 +111,40 @@ class FrameReader:
 class Session:
     """One sandboxed runner and the trusted objects it may call back into."""
 
-    def __init__(self, process: SandboxProcess, limits: Limits):
+    def __init__(self, process: SandboxProcess, limits: Limits, submission_deadline: float | None = None):
         self.process, self.limits = process, limits
         self.frames = FrameReader(process.reader.fileno())
-        self.trusted_objects: dict[int, object] = {}
-        self.ids = itertools.count(1)
+        self.trusted = wire.HandleTable()  # objects of ours that student code may call back
         self.dead: str | None = None
         self.printed: list[str] = []  # student output during calls, shown in the test cell
-        self.submission_deadline = time.monotonic() + limits.submission_seconds
+        self.submission_deadline = submission_deadline or time.monotonic() + limits.submission_seconds
         self.call_deadline: float | None = None
         self.callback_error: Exception | None = None
         first = self._wait(time.monotonic() + START_SECONDS)
-        if first.get("value") != "ready":
+        if first.get("value") != Op.READY:
             raise SandboxFailure("the sandbox did not start")
+
+    # -- what test helpers (autograder.testing) ask of the session
+    @contextmanager
+    def deadline(self, seconds: float):
+        """Calls into student code inside this block must finish within ``seconds`` in all."""
+        previous = self.call_deadline
+        self.call_deadline = time.monotonic() + seconds
+        try:
+            yield
+        finally:
+            self.call_deadline = previous
+
+    def student_rss_bytes(self) -> int:
+        """Resident memory of the process that runs student code."""
+        return self.process.rss_bytes()
 
     # -- plumbing
     def _send(self, message: dict) -> None:
         try:
             wire.write_message(self.process.writer, message)
+        except wire.WireError as exc:
+            raise WireFailure(f"a request to student code could not be sent: {exc}") from None
         except (BrokenPipeError, OSError) as exc:
             self._die("the sandbox closed its connection")
             raise SandboxFailure(self.dead) from exc
@@ -140,7 +171,7 @@ class Session:
             except (wire.WireError, ValueError) as exc:
                 self._die(f"the sandbox broke the protocol ({exc})")
                 raise SandboxFailure(self.dead) from None
-            if message.get("op") == "reply":
+            if message.get("op") == Op.REPLY:
                 return message
             self._send(self._callback(message))
 
@@ -173,6 +204,8 @@ class Session:
         for stream in ("stdout", "stderr"):
             if reply.get(stream):
                 self.printed.append(str(reply[stream]))
+        if "grader_error" in reply:
+            raise WireFailure(f"the grader could not complete a call into student code: {reply['grader_error']}")
         if reply.get("stop"):
             raise StopIteration
         if not reply.get("ok"):
@@ -183,56 +216,60 @@ class Session:
     def _trusted_handle(self, obj) -> dict:
         if isinstance(obj, RemoteObject) and obj._session is self:
             return {"$ref": obj._handle}  # a student object, going back to the sandbox it lives in
-        handle = next(self.ids)
-        self.trusted_objects[handle] = obj
-        kind = "iterator" if hasattr(obj, "__next__") else ("callable" if callable(obj) else "object")
-        return {"$handle": handle, "kind": kind, "type": type(obj).__name__}
+        return self.trusted.add(obj)
 
     def encode(self, value):
-        return wire.encode(value, self._trusted_handle)
+        try:
+            return wire.encode(value, self._trusted_handle)
+        except wire.WireError as exc:
+            raise WireFailure(f"a test's argument could not be sent to student code: {exc}") from None
 
     def decode(self, data):
-        return wire.decode(
-            data,
-            lambda handle, kind, type_name: RemoteObject(self, handle, kind, type_name),
-            resolve_ref=self.trusted_objects.__getitem__,
-        )
+        """Plain data from the sandbox; anything malformed is the grader's failure, never the student's error."""
+        try:
+            return wire.decode(
+                data,
+                lambda handle, kind, type_name: RemoteObject(self, handle, kind, type_name),
+                resolve_ref=self.trusted.get,
+            )
+        except Exception as exc:
+            raise WireFailure(f"a value from student code could not be received: {exc}") from None
 
     def _callback(self, message: dict) -> dict:
         """Serve the runner's request on one of our objects (an iterator or callable a test passed)."""
-        target = self.trusted_objects.get(int(message.get("target", -1)))
         try:
-            if message.get("op") == "next":
+            target = self.trusted.get(message.get("target"))
+            if message.get("op") == Op.NEXT:
                 value = next(target)
-            elif message.get("op") == "call":
+            elif message.get("op") == Op.CALL:
                 value = target(
                     *self.decode(message.get("args", [])), **self.decode(message.get("kwargs", {"$dict": []}))
                 )
             else:
                 raise ValueError(f"unknown callback {message.get('op')!r}")
-            return {"op": "reply", "ok": True, "value": self.encode(value)}
+            return wire.reply(self.encode(value))
         except StopIteration:
-            return {"op": "reply", "ok": True, "stop": True, "value": None}
-        except Exception as exc:  # the trusted object failed (an AssertionError from a guard, say)
+            return wire.stopped()
+        except (Exception, GraderError) as exc:  # the trusted object failed (an AssertionError from a guard, say)
             self.callback_error = exc
-            return {"op": "reply", "ok": False, "error": {"ename": type(exc).__name__, "evalue": str(exc)}}
+            return wire.failure({"ename": type(exc).__name__, "evalue": str(exc)})
 
     # -- operations
     def run_cell(self, source: str, name: str) -> dict:
-        return self.request({"op": "run_cell", "source": source, "name": name})
+        return self.request({"op": Op.RUN_CELL, "source": source, "name": name})
 
     def lookup(self, name: str):
-        reply = self.request({"op": "lookup", "name": name})
+        reply = self.request({"op": Op.LOOKUP, "name": name})
         if reply.get("missing"):
             raise KeyError(name)
         return self._answer(reply)
 
     def import_module(self, name: str):
         """A module imported inside the sandbox (an assignment's helper module, say), as a proxy."""
-        return self._answer(self.request({"op": "import", "name": name}))
+        return self._answer(self.request({"op": Op.IMPORT, "name": name}))
 
     def call(self, handle: int, args: tuple, kwargs: dict):
-        message = {"op": "call", "target": handle, "args": self.encode(list(args)), "kwargs": self.encode(kwargs)}
+        message = {"op": Op.CALL, "target": handle, "args": self.encode(list(args)), "kwargs": self.encode(kwargs)}
         return self._exchange(message, args)
 
     def operate(self, op: str, handle: int, **fields):
@@ -249,7 +286,7 @@ class Session:
             return self._answer(reply)
         except StopIteration:
             raise
-        except Exception:
+        except (Exception, GraderError):
             if self.callback_error is not None:  # a test's own guard fired inside a callback: report that
                 raise self.callback_error from None
             raise
@@ -257,7 +294,7 @@ class Session:
     def close(self) -> None:
         if not self.dead:
             try:
-                wire.write_message(self.process.writer, {"op": "exit"})
+                wire.write_message(self.process.writer, {"op": Op.EXIT})
             except OSError:
                 pass
         self.process.kill()
@@ -289,19 +326,19 @@ class RemoteObject:
         return self._session.call(self._handle, args, kwargs)
 
     def __iter__(self):
-        return self if self._kind == "iterator" else self._session.operate("iter", self._handle)
+        return self if self._kind == "iterator" else self._session.operate(Op.ITER, self._handle)
 
     def __next__(self):
-        return self._session.operate("next", self._handle)
+        return self._session.operate(Op.NEXT, self._handle)
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
-        return self._session.operate("getattr", self._handle, name=name)
+        return self._session.operate(Op.GETATTR, self._handle, name=name)
 
     def __remote_consume__(self, count: int) -> dict:
         """Advance this iterator by ``count`` items inside the sandbox: {"taken": n, "last": item}."""
-        return self._session.operate("consume", self._handle, count=count)
+        return self._session.operate(Op.CONSUME, self._handle, count=count)
 
     def __repr__(self) -> str:
         return f"<student {self._type}>"
@@ -326,3 +363,27 @@ class StudentNamespace(dict):
     def forget_student_names(self) -> None:
         """Student cells may redefine names between test cells."""
         self.fetched.clear()
+
+    def use(self, session: Session) -> None:
+        """Look student names up in this session from now on (a restarted sandbox, say)."""
+        if session is not self.session:
+            self.session = session
+            self.forget_student_names()
+
+
+def ensure_sandbox_works(limits: Limits) -> None:
+    """Start one empty sandbox and greet its runner, or raise SandboxUnavailable saying why not."""
+    find_bwrap()
+    with tempfile.TemporaryDirectory(prefix="autograder-probe-") as empty:
+        try:
+            process = SandboxProcess(Path(empty), limits)
+        except OSError as exc:
+            raise SandboxUnavailable(f"bubblewrap could not be started: {exc}") from exc
+        try:
+            Session(process, limits).close()
+        except (Exception, GraderError) as exc:
+            process.kill()
+            raise SandboxUnavailable(
+                "bubblewrap could not create a sandbox on this machine (are user namespaces disabled?): "
+                f"{exc}. Pass --unsafe-no-sandbox to grade without one."
+            ) from exc

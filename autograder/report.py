@@ -6,13 +6,11 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+# The object-oriented API draws straight to a file: no pyplot, so no backend or window to choose.
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")  # files only; never open a window
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from .course import Course, CourseError  # noqa: E402
+from .course import Course, CourseError
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,8 @@ def write_pass_rates_csv(rates: dict[str, float], path: Path) -> None:
 
 def plot_histogram(totals: dict[str, tuple[float, float]], title: str, path: Path) -> None:
     percents = [100 * got / full if full else 0.0 for got, full in totals.values()]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.subplots()
     ax.hist(percents, bins=range(0, 105, 5), color="#4c72b0", edgecolor="white")
     ax.set_xlabel("score (% of maximum)")
     ax.set_ylabel("students")
@@ -77,7 +76,6 @@ def plot_histogram(totals: dict[str, tuple[float, float]], title: str, path: Pat
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def report(course: Course, assignment: str, out_dir: Path) -> dict[str, Path]:

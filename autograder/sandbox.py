@@ -17,7 +17,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,23 +241,3 @@ class SandboxProcess:
                 stream.close()
             except OSError:
                 pass
-
-
-def ensure_sandbox_works(limits: Limits) -> None:
-    """Start and stop one empty sandbox, or raise SandboxUnavailable saying why it failed."""
-    from .remote import Session  # remote builds on this module
-
-    find_bwrap()
-    with tempfile.TemporaryDirectory(prefix="autograder-probe-") as empty:
-        try:
-            process = SandboxProcess(Path(empty), limits)
-        except OSError as exc:
-            raise SandboxUnavailable(f"bubblewrap could not be started: {exc}") from exc
-        try:
-            Session(process, limits).close()
-        except Exception as exc:
-            process.kill()
-            raise SandboxUnavailable(
-                "bubblewrap could not create a sandbox on this machine (are user namespaces disabled?): "
-                f"{exc}. Pass --unsafe-no-sandbox to grade without one."
-            ) from exc

@@ -57,13 +57,11 @@ def time_limit(seconds: float, what: str, hint: str = ""):
     if session is not None:
         from .remote import StudentTimeout
 
-        session.call_deadline = time.monotonic() + seconds
         try:
-            yield
+            with session.deadline(seconds):
+                yield
         except StudentTimeout:
             raise AssertionError(message) from None
-        finally:
-            session.call_deadline = None
     else:
         with _alarm(seconds, message):
             yield
@@ -106,7 +104,7 @@ def own_rss_bytes() -> int:
 def student_rss_bytes() -> int:
     """Resident memory of the process that runs the student's code."""
     session = current_session()
-    return session.process.rss_bytes() if session is not None else own_rss_bytes()
+    return session.student_rss_bytes() if session is not None else own_rss_bytes()
 
 
 def student_module(name: str):

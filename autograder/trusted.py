@@ -19,6 +19,7 @@ import builtins
 import copy
 import importlib.util
 import io
+import time
 from collections import defaultdict
 from pathlib import Path
 from types import ModuleType
@@ -29,11 +30,12 @@ from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.utils import is_grade, is_locked, is_solution
 
 from .course import HIDDEN_TESTS_MODULE
-from .remote import Session, StudentNamespace
+from .remote import GraderError, Session, StudentNamespace
 from .sandbox import Limits, SandboxProcess
 from .testing import grading_session
 
 OUTPUT_LIMIT_CHARS = 64 * 1024
+MAX_SANDBOX_RESTARTS = 3  # per notebook: a submission that kills every sandbox cannot multiply grading time
 _hidden_modules: dict[Path, ModuleType] = {}
 
 
@@ -146,7 +148,7 @@ def run_test_cell(
     failure = None
     try:
         exec(compile(source, name, "exec"), namespace)  # noqa: S102 (instructor code from the source notebook)
-    except Exception as exc:  # any failure of the test, whatever raised it, is a failed test
+    except (Exception, GraderError) as exc:  # any failure of the test, whatever raised it, is a failed test
         failure = exc
     outputs = []
     text = "".join(session.printed) + printed.getvalue()
@@ -179,6 +181,54 @@ def without_hidden_tests(cell: NotebookNode) -> NotebookNode:
     return cell
 
 
+class SandboxLives:
+    """The sandbox a notebook runs in, started again (at most ``restarts`` times) when a cell kills it.
+
+    A cell whose code is stopped for overrunning (and ignores the interrupt) or that crashes
+    its process takes the sandbox with it. Rather than failing every later cell, a fresh
+    sandbox replays the student's cells that ran before (without their tests, and without
+    any cell that killed a sandbox), so the student loses exactly the cells that were stopped.
+    """
+
+    def __init__(self, files: Path, limits: Limits, slot: int, restarts: int = MAX_SANDBOX_RESTARTS):
+        self.files, self.limits, self.slot = files, limits, slot
+        self.restarts_left = restarts
+        self.deadline = time.monotonic() + limits.submission_seconds
+        self.notes: list[str] = []
+        self.killers: set[int] = set()  # indices of cells that killed a sandbox
+        self.session = self._start()
+
+    def _start(self) -> Session:
+        process = SandboxProcess(self.files, self.limits, self.slot)
+        try:
+            return Session(process, self.limits, submission_deadline=self.deadline)
+        except BaseException:
+            process.kill()
+            raise
+
+    def ready_for(self, index: int, cells: list[NotebookNode], killed_by: str) -> Session:
+        """The live session for cell ``index``, restarting and replaying if the last one died."""
+        if not self.session.dead:
+            return self.session
+        if self.restarts_left <= 0 or time.monotonic() >= self.deadline:
+            return self.session  # spent: later cells fail on the dead session, as they say
+        why = self.session.dead
+        self.restarts_left -= 1
+        self.session.close()
+        self.session = self._start()
+        self.notes.append(f"sandbox restarted after {killed_by} ({why})")
+        for earlier, cell in enumerate(cells[:index]):
+            if cell.cell_type == "code" and not is_test(cell) and earlier not in self.killers:
+                try:
+                    self.session.run_cell(cell.source, f"<replay of cell {grade_id(cell) or earlier}>")
+                except (Exception, GraderError):
+                    break  # the replay itself failed: later cells fail as they will
+        return self.session
+
+    def close(self) -> None:
+        self.session.close()
+
+
 def execute_submission(
     source_notebook: Path, submitted_notebook: NotebookNode, files: Path, limits: Limits, slot: int = 0
 ) -> NotebookNode:
@@ -186,21 +236,18 @@ def execute_submission(
     source = nbformat.read(source_notebook, as_version=4)
     hidden = load_hidden_tests(source_notebook.parent)
     cells = canonical_cells(source, submitted_notebook)
-    process = SandboxProcess(files, limits, slot)
+    lives = SandboxLives(files, limits, slot)
+    namespace = StudentNamespace(lives.session)
+    count, last_name = 0, ""
     try:
-        session = Session(process, limits)
-    except Exception:
-        process.kill()
-        raise
-    namespace = StudentNamespace(session)
-    count = 0
-    try:
-        with grading_session(session):
-            for index, cell in enumerate(cells):
-                if cell.cell_type != "code":
-                    continue
-                count += 1
-                name = f"<cell {grade_id(cell) or index}>"
+        for index, cell in enumerate(cells):
+            if cell.cell_type != "code":
+                continue
+            count += 1
+            name = f"<cell {grade_id(cell) or index}>"
+            session = lives.ready_for(index, cells, last_name)
+            namespace.use(session)
+            with grading_session(session):
                 if is_test(cell):
                     cell.outputs = run_test_cell(cell.source, name, namespace, session, hidden)
                     cells[index] = without_hidden_tests(cell)
@@ -208,18 +255,23 @@ def execute_submission(
                     if is_instructor_code(cell):
                         run_instructor_code_here(cell.source, name, namespace)
                     cell.outputs = run_student_cell(session, cell.source, name)
-                cells[index].execution_count = count
+            if session.dead:
+                lives.killers.add(index)
+                last_name = grade_id(cell) or f"cell {index}"
+            cells[index].execution_count = count
     finally:
-        session.close()
+        lives.close()
     notebook = copy.deepcopy(source)
     notebook.cells = cells
-    if session.dead:
-        notebook.metadata["autograder"] = {"sandbox_stopped": session.dead}
+    stopped = lives.session.dead
+    notes = lives.notes + ([f"sandbox stopped for good: {stopped}"] if stopped else [])
+    if notes:
+        notebook.metadata["autograder"] = {"sandbox_notes": notes}
     return notebook
 
 
 def run_student_cell(session: Session, source: str, name: str) -> list[NotebookNode]:
     try:
         return sandbox_outputs(session.run_cell(source, name))
-    except Exception as exc:  # the sandbox timed out or died: this cell, and the tests after it, fail
+    except (Exception, GraderError) as exc:  # the sandbox timed out or died: this cell fails
         return [error(type(exc).__name__, str(exc))]

@@ -1,8 +1,13 @@
 """Checks that a built assignment can tell a right answer from a wrong one.
 
-After nbgrader generates the release, the build runs the reference notebook (with
-its hidden tests) and the released stub, each in a scratch copy of its folder, and
-scores every autograded cell with nbgrader's own rule (:func:`nbgrader.utils.determine_grade`).
+After nbgrader generates the release, the build grades the reference notebook (with
+its hidden tests) and the released stub twice: the stock nbgrader way, in a kernel (as
+``nbgrader autograde`` and students' Validate do), and through the sandbox and proxies
+exactly as ``autograder grade`` does. Every autograded cell is scored with nbgrader's own
+rule (:func:`nbgrader.utils.determine_grade`). The reference must earn full marks and the
+stub nothing on every cell, on both paths, and a cell that the two paths grade
+differently is a problem: a hidden test that relies on something a proxy is not (``is``,
+``isinstance``, a live object) would misgrade through the sandbox.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +25,10 @@ from nbgrader.utils import determine_grade, is_grade, is_solution
 from traitlets.config import Config
 
 from .course import HIDDEN_TESTS_MODULE, Course
+from .pipeline import SubmissionJob, read_folder, run_job
 from .release import hidden_test_files
+from .remote import ensure_sandbox_works
+from .sandbox import Limits, SandboxUnavailable
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS")
 
@@ -108,39 +117,106 @@ def check_release_folder(folder: Path) -> list[Problem]:
     return problems
 
 
-def check_reference_passes(path: Path, config: Config) -> list[Problem]:
+def run_sandboxed(source_folder: Path, submission_folder: Path, notebook: str, limits: Limits):
+    """Grade one notebook the way ``autograder grade`` does; returns it executed (or None and why not)."""
+    job = SubmissionJob(
+        student="build-check",
+        assignment=source_folder.name,
+        source=read_folder(source_folder),
+        submission=read_folder(submission_folder),
+        limits=limits,
+    )
+    run = run_job(job)
+    if notebook in run.notebooks:
+        return nbformat.reads(run.notebooks[notebook], as_version=4), ""
+    return None, run.problems.get(notebook, "the sandboxed grader returned no notebook")
+
+
+def graded_both_ways(
+    notebook: Path, source_folder: Path, config: Config, limits: Limits | None
+) -> tuple[list[CellResult], list[CellResult] | None, str]:
+    """Cell scores from a kernel, and from the sandbox (run meanwhile in a thread; None when there is none)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sandboxed = (
+            pool.submit(run_sandboxed, source_folder, notebook.parent, notebook.stem, limits) if limits else None
+        )
+        in_kernel = score_cells(execute_notebook(notebook, config))
+        if sandboxed is None:
+            return in_kernel, None, ""
+        executed, why = sandboxed.result()
+    return in_kernel, (score_cells(executed) if executed is not None else None), why
+
+
+def disagreements(name: str, in_kernel: list[CellResult], sandboxed: list[CellResult] | None, why: str):
+    """Cells that the sandboxed grader scores differently from a kernel."""
+    if sandboxed is None:
+        return [Problem(name, "-", f"the sandboxed grader could not run it: {why}")] if why else []
+    through_sandbox = {r.grade_id: r for r in sandboxed}
+    problems = []
+    for r in in_kernel:
+        other = through_sandbox.get(r.grade_id)
+        if other is None or other.points != r.points:
+            got = "nothing" if other is None else f"{other.points:g}/{other.max_points:g}"
+            detail = other.error if other is not None and other.error else r.error
+            problems.append(
+                Problem(
+                    name,
+                    r.grade_id,
+                    f"graded {r.points:g}/{r.max_points:g} in a kernel but {got} through the sandbox"
+                    + (f": {detail}" if detail else ""),
+                )
+            )
+    return problems
+
+
+def check_reference_passes(name: str, results: list[CellResult], how: str) -> list[Problem]:
     """Every autograded cell of the reference notebook must earn full points."""
-    results = score_cells(execute_notebook(path, config))
     return [
-        Problem(path.name, r.grade_id, f"reference solution scores {r.points:g}/{r.max_points:g}: {r.error}")
+        Problem(name, r.grade_id, f"reference solution scores {r.points:g}/{r.max_points:g} {how}: {r.error}")
         for r in results
         if not r.passed
     ]
 
 
-def check_stub_fails(path: Path, config: Config) -> list[Problem]:
+def check_stub_fails(name: str, results: list[CellResult], how: str) -> list[Problem]:
     """Every autograded cell of the released stub must earn nothing (a test that cannot fail is a defect)."""
-    results = score_cells(execute_notebook(path, config))
     return [
-        Problem(path.name, r.grade_id, f"the blank stub earns {r.points:g}/{r.max_points:g}: this test cannot fail")
+        Problem(name, r.grade_id, f"the blank stub earns {r.points:g}/{r.max_points:g} {how}: this test cannot fail")
         for r in results
         if r.points > 0
     ]
 
 
-def verify_assignment(course: Course, assignment: str) -> list[Problem]:
+def sandbox_limits(log) -> Limits | None:
+    """The grader's default limits, or None (and a warning) where this machine cannot sandbox."""
+    try:
+        ensure_sandbox_works(Limits())
+        return Limits()
+    except SandboxUnavailable as exc:
+        log(f"WARNING: verifying in a kernel only, not through the sandbox: {exc}")
+        return None
+
+
+def verify_assignment(course: Course, assignment: str, log=print) -> list[Problem]:
     """All checks of one built assignment; an empty list means it is ready to hand out."""
     problems = []
     release = course.release_dir / assignment
     problems += check_release_folder(release)
+    limits = sandbox_limits(log)
     for source in course.source_notebooks(assignment):
         problems += check_source_notebook(source)
         if not (source.parent / HIDDEN_TESTS_MODULE).is_file():
             problems.append(Problem(source.name, "-", f"no {HIDDEN_TESTS_MODULE} beside the source notebook"))
-        problems += check_reference_passes(source, course.config)
+        kernel, sandboxed, why = graded_both_ways(source, source.parent, course.config, limits)
+        problems += check_reference_passes(source.name, kernel, "in a kernel")
+        problems += check_reference_passes(source.name, sandboxed or [], "through the sandbox")
+        problems += disagreements(f"{source.name} (reference)", kernel, sandboxed, why)
         released = release / source.name
         if not released.is_file():
             problems.append(Problem(source.name, "-", "missing from the release"))
             continue
-        problems += check_stub_fails(released, course.config)
+        kernel, sandboxed, why = graded_both_ways(released, source.parent, course.config, limits)
+        problems += check_stub_fails(released.name, kernel, "in a kernel")
+        problems += check_stub_fails(released.name, sandboxed or [], "through the sandbox")
+        problems += disagreements(f"{released.name} (blank stub)", kernel, sandboxed, why)
     return problems

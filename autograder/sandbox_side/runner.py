@@ -21,8 +21,8 @@ import traceback
 import types
 
 import wire
+from wire import Op
 
-MAX_MESSAGE_BYTES = 512 * 1024 * 1024
 OUTPUT_LIMIT = int(os.environ.get("AUTOGRADER_OUTPUT_LIMIT", "65536"))
 
 
@@ -49,26 +49,17 @@ class CappedText(io.TextIOBase):
 
 
 class Connection:
-    """Requests and replies in both directions over a pair of byte streams."""
+    """Requests and replies in both directions over a pair of byte streams (protocol: :mod:`wire`)."""
 
     def __init__(self, reader, writer):
         self.reader, self.writer = reader, writer
-        self.objects: dict[int, object] = {}
-        self.ids = itertools.count(1)
+        self.handles = wire.HandleTable()
 
     # -- handles: objects that stay here and are used remotely by id
     def make_handle(self, obj) -> dict:
         if isinstance(obj, RemoteRef) and obj._connection is self:
             return {"$ref": obj._handle}  # the grader's own object, going home
-        handle = next(self.ids)
-        self.objects[handle] = obj
-        if hasattr(obj, "__next__"):
-            kind = "iterator"
-        elif callable(obj):
-            kind = "callable"
-        else:
-            kind = "object"
-        return {"$handle": handle, "kind": kind, "type": type(obj).__name__}
+        return self.handles.add(obj)
 
     def resolve_remote(self, handle: int, kind: str, type_name: str):
         return RemoteRef(self, handle, kind, type_name)
@@ -77,11 +68,14 @@ class Connection:
         return wire.encode(value, self.make_handle)
 
     def decode(self, data):
-        return wire.decode(data, self.resolve_remote, resolve_ref=self.objects.__getitem__)
+        return wire.decode(data, self.resolve_remote, resolve_ref=self.handles.get)
 
     # -- messages
     def send(self, message: dict) -> None:
-        wire.write_message(self.writer, message)
+        try:
+            wire.write_message(self.writer, message)
+        except wire.WireError as exc:  # too large to send: say so instead
+            wire.write_message(self.writer, wire.grader_failure(f"the reply could not be sent: {exc}"))
 
     def request(self, message: dict):
         """Ask the trusted side for something (a callback) and wait for its reply."""
@@ -90,58 +84,63 @@ class Connection:
 
     def wait_for_reply(self) -> dict:
         while True:
-            message = wire.read_message(self.reader, MAX_MESSAGE_BYTES)
-            if message.get("op") == "reply":
+            message = wire.read_message(self.reader)
+            if message.get("op") == Op.REPLY:
                 return message
             self.send(self.handle(message))
 
     def serve(self) -> None:
         while True:
             try:
-                message = wire.read_message(self.reader, MAX_MESSAGE_BYTES)
+                message = wire.read_message(self.reader)
             except EOFError:
                 return
-            if message.get("op") == "exit":
+            if message.get("op") == Op.EXIT:
                 return
             self.send(self.handle(message))
 
     def handle(self, message: dict) -> dict:
         op = message.get("op")
         try:
-            if op == "run_cell":
+            if op == Op.RUN_CELL:
                 return run_cell(message["source"], message.get("name", "<cell>"))
-            if op == "import":
-                return captured(lambda: self.encode(importlib.import_module(str(message["name"]))))
-            if op == "lookup":
-                return reply(self.encode(NAMESPACE[message["name"]]) if message["name"] in NAMESPACE else None,
-                             missing=message["name"] not in NAMESPACE)  # fmt: skip
-            target = self.objects[int(message["target"])] if "target" in message else None
-            if op == "call":
+            if op == Op.IMPORT:
+                return captured(lambda: importlib.import_module(str(message["name"])), self.encode)
+            if op == Op.LOOKUP:
+                name = message["name"]
+                if name not in NAMESPACE:
+                    return wire.reply(None, missing=True)
+                return captured(lambda: NAMESPACE[name], self.encode)
+            if op == Op.RELEASE:
+                self.handles.release(message["target"])
+                return wire.reply(None)
+            target = self.handles.get(message.get("target"))
+            if op == Op.CALL:
                 return self.call(
                     target, self.decode(message.get("args", [])), self.decode(message.get("kwargs", {"$dict": []}))
                 )
-            if op == "getattr":
-                return captured(lambda: self.encode(getattr(target, message["name"])))
-            if op == "iter":
-                return captured(lambda: self.encode(iter(target)))
-            if op == "next":
-                return captured(lambda: self.encode(next(target)))
-            if op == "consume":
-                return captured(lambda: self.encode(consume(target, int(message["count"]))))
-            if op == "release":
-                self.objects.pop(int(message["target"]), None)
-                return reply(None)
-            return failure({"ename": "ProtocolError", "evalue": f"unknown op {op!r}", "bases": [], "traceback": []})
-        except BaseException as exc:  # noqa: BLE001 (student code may raise anything; report it as data)
-            return failure(describe(exc))
+            if op == Op.GETATTR:
+                return captured(lambda: getattr(target, message["name"]), self.encode)
+            if op == Op.ITER:
+                return captured(lambda: iter(target), self.encode)
+            if op == Op.NEXT:
+                return captured(lambda: next(target), self.encode)
+            if op == Op.CONSUME:
+                return captured(lambda: consume(target, int(message["count"])), self.encode)
+            return wire.grader_failure(f"unknown operation {op!r}")
+        except BaseException as exc:  # noqa: BLE001 (a malformed request: the grader's problem, not the student's)
+            return wire.grader_failure(f"the request could not be served: {safe_str(exc)}")
 
     def call(self, target, args: list, kwargs: dict) -> dict:
         """Call student code; report the result and any argument it changed in place."""
         before = [snapshot(a) for a in args]
-        result = captured(lambda: self.encode(target(*args, **kwargs)))
-        changed = [
-            self.encode(a) if b is not None and differs(a, b) else None for a, b in zip(args, before, strict=True)
-        ]
+        result = captured(lambda: target(*args, **kwargs), self.encode)
+        try:
+            changed = [
+                self.encode(a) if b is not None and differs(a, b) else None for a, b in zip(args, before, strict=True)
+            ]
+        except BaseException as exc:  # noqa: BLE001
+            return wire.grader_failure(f"an argument changed in place could not be sent back: {safe_str(exc)}")
         if any(c is not None for c in changed):
             result["args_after"] = changed
         return result
@@ -183,10 +182,10 @@ class RemoteRef:
         return self
 
     def __next__(self):
-        return self._ask("next")
+        return self._ask(Op.NEXT)
 
     def __call__(self, *args, **kwargs):
-        return self._ask("call", args=self._connection.encode(list(args)), kwargs=self._connection.encode(kwargs))
+        return self._ask(Op.CALL, args=self._connection.encode(list(args)), kwargs=self._connection.encode(kwargs))
 
     def __repr__(self) -> str:
         return f"<grader's {self._type}>"
@@ -197,14 +196,6 @@ def consume(iterator, count: int) -> dict:
     last = collections.deque(zip(itertools.count(1), itertools.islice(iterator, count)), maxlen=1)
     taken, item = last[0] if last else (0, None)
     return {"taken": taken, "last": item}
-
-
-def reply(value, **extra) -> dict:
-    return {"op": "reply", "ok": True, "value": value, **extra}
-
-
-def failure(error: dict) -> dict:
-    return {"op": "reply", "ok": False, "error": error}
 
 
 def describe(exc: BaseException) -> dict:
@@ -222,18 +213,26 @@ def safe_str(obj) -> str:
         return f"<unprintable {type(obj).__name__}>"
 
 
-def captured(action) -> dict:
-    """Run student code with its prints captured; the reply carries the value or the error."""
+def captured(action, encode=None) -> dict:
+    """Run student code with its prints captured; the reply carries the (encoded) value or the error.
+
+    An exception from the student's code is the student's answer; a value that cannot be
+    encoded is not, and is reported as a grader failure that no test can mistake for one.
+    """
     out, err = CappedText(OUTPUT_LIMIT), CappedText(OUTPUT_LIMIT)
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
     try:
         value = action()
-        result = reply(value)
     except StopIteration:
-        result = {"op": "reply", "ok": True, "stop": True, "value": None}
+        result = wire.stopped()
     except BaseException as exc:  # noqa: BLE001
-        result = failure(describe(exc))
+        result = wire.failure(describe(exc))
+    else:
+        try:
+            result = wire.reply(encode(value) if encode is not None else value)
+        except BaseException as exc:  # noqa: BLE001
+            result = wire.grader_failure(f"the value could not be sent: {safe_str(exc)[:300]}")
     finally:
         sys.stdout, sys.stderr = saved
     result["stdout"], result["stderr"] = out.value(), err.value()
@@ -292,7 +291,7 @@ def main() -> None:
     sys.path.insert(0, "")  # like a notebook kernel: the submission's own modules are importable
     reader, writer = take_over_standard_streams()
     connection = Connection(reader, writer)
-    connection.send(reply("ready"))
+    connection.send(wire.reply(Op.READY))
     connection.serve()
     os._exit(0)
 

@@ -16,11 +16,15 @@ with one tag key:
 Anything else becomes a *handle*: a reference that the other side can call or iterate
 through the connection, but never reads. Decoding accepts only these forms and builds
 every value with trusted constructors, so a decoded value has no behaviour the sender chose.
+
+The protocol on top of the codec is stated at the end of this module, once for both ends:
+the operation names (:class:`Op`), the reply builders, the handle table and the size limit.
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import math
 import struct
@@ -37,6 +41,7 @@ TENSOR_DTYPES = {
     "torch.float32": "float32", "torch.float64": "float64", "torch.bfloat16": "bfloat16",
 }  # fmt: skip
 MAX_DEPTH = 64
+MAX_MESSAGE_BYTES = 512 * 1024 * 1024  # one message, either direction
 HEADER = struct.Struct(">Q")
 
 
@@ -229,6 +234,8 @@ def _decode_array(tag: str, body):
 def write_message(stream, message: dict) -> None:
     """Send one message: an 8-byte big-endian length, then UTF-8 JSON."""
     body = json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    if len(body) > MAX_MESSAGE_BYTES:
+        raise WireError(f"a message of {len(body)} bytes exceeds the {MAX_MESSAGE_BYTES}-byte limit")
     stream.write(HEADER.pack(len(body)) + body)
     stream.flush()
 
@@ -244,7 +251,7 @@ def read_exactly(stream, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_message(stream, max_bytes: int) -> dict:
+def read_message(stream, max_bytes: int = MAX_MESSAGE_BYTES) -> dict:
     """Receive one message, refusing anything larger than ``max_bytes``."""
     (size,) = HEADER.unpack(read_exactly(stream, HEADER.size))
     if size > max_bytes:
@@ -253,3 +260,85 @@ def read_message(stream, max_bytes: int) -> dict:
     if type(message) is not dict:
         raise WireError("a message must be a JSON object")
     return message
+
+
+# ---------------------------------------------------------------- protocol
+#
+# The grader sends requests (Op.RUN_CELL ... Op.EXIT); the runner answers each with one
+# reply. While a request is open the runner may itself ask the grader (Op.NEXT or Op.CALL
+# on an object the grader passed in) and waits for that reply first. A reply is
+#   {"op": "reply", "ok": true, "value": <encoded>}               a value
+#   {"op": "reply", "ok": true, "stop": true, "value": null}      an iterator ended
+#   {"op": "reply", "ok": false, "error": {ename, evalue, bases, traceback}}   code raised
+#   {"op": "reply", "ok": false, "grader_error": "<why>"}         the request itself failed:
+#       a value that cannot be sent, an unknown handle or operation. Never the student's
+#       exception: the grader turns it into an error no test can catch by type.
+
+
+class Op:
+    """Operation names, for requests in both directions."""
+
+    READY = "ready"  # the runner's first reply's value
+    RUN_CELL = "run_cell"
+    LOOKUP = "lookup"
+    IMPORT = "import"
+    CALL = "call"
+    GETATTR = "getattr"
+    ITER = "iter"
+    NEXT = "next"
+    CONSUME = "consume"
+    RELEASE = "release"
+    EXIT = "exit"
+    REPLY = "reply"
+
+
+def reply(value, **extra) -> dict:
+    """A successful answer carrying an already-encoded value."""
+    return {"op": Op.REPLY, "ok": True, "value": value, **extra}
+
+
+def stopped() -> dict:
+    """The answer of an iterator that has no more items."""
+    return {"op": Op.REPLY, "ok": True, "stop": True, "value": None}
+
+
+def failure(error: dict) -> dict:
+    """The code that was asked for raised: ``error`` describes the exception as data."""
+    return {"op": Op.REPLY, "ok": False, "error": error}
+
+
+def grader_failure(why: str) -> dict:
+    """The request itself could not be served (nothing the requested code decided)."""
+    return {"op": Op.REPLY, "ok": False, "grader_error": str(why)[:1000]}
+
+
+class UnknownHandle(WireError):
+    """A request named an object this side never handed out (or released)."""
+
+
+class HandleTable:
+    """Objects this side keeps and the other side uses by number."""
+
+    def __init__(self):
+        self.objects: dict[int, object] = {}
+        self._ids = itertools.count(1)
+
+    def add(self, obj) -> dict:
+        handle = next(self._ids)
+        self.objects[handle] = obj
+        if hasattr(obj, "__next__"):
+            kind = "iterator"
+        elif callable(obj):
+            kind = "callable"
+        else:
+            kind = "object"
+        return {"$handle": handle, "kind": kind, "type": type(obj).__name__}
+
+    def get(self, handle) -> object:
+        try:
+            return self.objects[int(handle)]
+        except (KeyError, TypeError, ValueError):
+            raise UnknownHandle(f"no object with handle {handle!r}") from None
+
+    def release(self, handle) -> None:
+        self.objects.pop(int(handle), None)
