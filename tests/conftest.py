@@ -18,9 +18,10 @@ from nbgrader.utils import is_grade
 
 from autograder.course import Course
 from autograder.demo import demo
+from autograder.remote import ensure_sandbox_works
 from autograder.report import CellScore, cell_scores
 from autograder.sample_class import load_mistakes
-from autograder.sandbox import Limits, SandboxUnavailable, ensure_sandbox_works
+from autograder.sandbox import Limits, SandboxUnavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COURSE_TESTS = REPO_ROOT / "tests" / "course"
