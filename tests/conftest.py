@@ -118,3 +118,29 @@ def reference_namespace(source_notebook: Path) -> dict:
 def call_with_namespace(test_function, namespace: dict):
     """Call a hidden test, passing each parameter from the namespace by name."""
     return test_function(**{name: namespace[name] for name in inspect.signature(test_function).parameters})
+
+
+def write_tiny_assignment(root: Path, name: str, solution: str, tests: dict[str, str], hidden: str = "") -> Course:
+    """A course at ``root`` with one small assignment: a solution cell, then test cells worth 1 point each.
+
+    ``solution`` is the reference code (nbgrader's stub replaces it with ``raise NotImplementedError()``);
+    ``tests`` maps test grade ids to their code; ``hidden`` is the hidden-test module.
+    """
+    meta = {"schema_version": 3, "task": False}
+    solution_cell = nbformat.v4.new_code_cell(f"### BEGIN SOLUTION\n{solution}\n### END SOLUTION")
+    solution_cell.metadata["nbgrader"] = meta | {"grade": False, "grade_id": "answer", "locked": False, "solution": True}
+    cells = [solution_cell]
+    for grade_id, source in tests.items():
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["nbgrader"] = meta | {
+            "grade": True, "grade_id": grade_id, "locked": True, "points": 1, "solution": False,
+        }  # fmt: skip
+        cells.append(cell)
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    folder = root / "solutions" / name
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / f"{name}.ipynb")
+    (folder / "hidden_tests.py").write_text(hidden or '"""No hidden tests."""\n')
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    return Course(root)
