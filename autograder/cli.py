@@ -34,51 +34,49 @@ def run_build(course: Course, args: argparse.Namespace) -> int:
 SIZE_UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 
 
-def parse_size(text: str) -> int:
-    """'4G', '256M', '64K' or a plain number of bytes (argparse type: a bad size is a usage error)."""
+def bytes_in(text: str) -> int:
+    """'4G', '256M', '64K' or a plain number of bytes; ValueError for anything else."""
     clean = text.strip().upper().removesuffix("B").removesuffix("I")
-    try:
-        if clean and clean[-1] in SIZE_UNITS:
-            size = int(float(clean[:-1]) * SIZE_UNITS[clean[-1]])
-        else:
-            size = int(clean)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (examples: 4G, 256M, 64K)") from None
-    if size <= 0:
-        raise argparse.ArgumentTypeError(f"a size must be positive, got {text!r}")
-    return size
+    if clean and clean[-1] in SIZE_UNITS:
+        return int(float(clean[:-1]) * SIZE_UNITS[clean[-1]])
+    return int(clean)
 
 
 def format_size(size: int) -> str:
-    """The inverse of :func:`parse_size` for whole units: 4294967296 -> '4G'."""
+    """The inverse of :func:`bytes_in` for whole units: 4294967296 -> '4G'."""
     for unit, factor in sorted(SIZE_UNITS.items(), key=lambda item: -item[1]):
         if size % factor == 0:
             return f"{size // factor}{unit}"
     return str(size)
 
 
-def positive(kind):
-    """An argparse type: a number of ``kind`` that must be above zero (0 is not "the default")."""
+def positive(convert, what: str):
+    """An argparse type: ``convert(text)``, which must be above zero (0 is not "the default")."""
 
     def parse(text: str):
         try:
-            value = kind(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
         if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be above zero, got {text}")
+            raise argparse.ArgumentTypeError(f"must be above zero, got {text!r}")
         return value
 
     return parse
 
 
+parse_size = positive(bytes_in, "a size (examples: 4G, 256M, 64K)")
+seconds = positive(float, "a number of seconds")
+count = positive(int, "a whole number")
+
+
 # Each limit flag: (option, Limits field, argparse type, how the default is shown, help).
 LIMIT_FLAGS = [
-    ("--cell-timeout", "cell_seconds", positive(float), "{:g}", "seconds per cell or call"),
-    ("--submission-timeout", "submission_seconds", positive(float), "{:g}", "seconds for the whole submission"),
-    ("--cpu-seconds", "cpu_seconds", positive(int), "{}", "CPU seconds per process"),
+    ("--cell-timeout", "cell_seconds", seconds, "{:g}", "seconds per cell or call"),
+    ("--submission-timeout", "submission_seconds", seconds, "{:g}", "seconds for the whole submission"),
+    ("--cpu-seconds", "cpu_seconds", count, "{}", "CPU seconds per process"),
     ("--memory", "memory_bytes", parse_size, "size", "address space per process"),
-    ("--processes", "processes", positive(int), "{}", "processes and threads"),
+    ("--processes", "processes", count, "{}", "processes and threads"),
     ("--disk", "disk_bytes", parse_size, "size", "size of each of the writable home and /tmp"),
     ("--output", "output_bytes", parse_size, "size", "printed output kept per cell"),
 ]
@@ -156,7 +154,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("assignment")
     g.add_argument("--force", action="store_true", help="regrade submissions that were graded before")
     g.add_argument("--csv", help="also write the table to this CSV file")
-    g.add_argument("--workers", type=int, default=1, help="grade N submissions at once on this machine")
+    g.add_argument("--workers", type=count, default=1, help="grade N submissions at once on this machine")
     g.add_argument("--scheduler", help="address of a Dask scheduler to send the work to (tcp://host:8786)")
     g.add_argument(
         "--unsafe-no-sandbox",

@@ -71,6 +71,19 @@ def readonly_system_binds() -> list[str]:
     return args
 
 
+def gpu_device_binds() -> list[str]:
+    """NVIDIA's device files, where the grading machine has them, so GPU assignments run compiled.
+
+    Only the device nodes the CUDA driver opens (``/dev/nvidia*``, ``/dev/nvidia-caps``); the
+    driver's libraries are already under the read-only ``/usr``. Nothing else of the host
+    becomes visible, and a machine without a GPU adds nothing.
+    """
+    args = []
+    for path in sorted(Path("/dev").glob("nvidia*")):
+        args += ["--dev-bind", str(path), str(path)]
+    return args
+
+
 def traversable_parents(path: str) -> list[str]:
     """Create a mount point's missing parents as 0755: bubblewrap would make them 0700, root-only."""
     args = []
@@ -118,7 +131,7 @@ def bwrap_command(files: Path, limits: Limits, uid: int | None, info_fd: int) ->
     ]
     # Writable in-memory mounts first: a read-only bind below may live under one of them
     # (a virtual environment under /tmp, say), and must be mounted on top, not hidden.
-    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--proc", "/proc", "--dev", "/dev", *gpu_device_binds()]
     # multiprocessing's locks and queues live in /dev/shm
     args += ["--size", str(limits.disk_bytes), "--perms", "1777", "--tmpfs", "/dev/shm"]
     args += ["--size", str(limits.disk_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
