@@ -213,6 +213,28 @@ def safe_str(obj) -> str:
         return f"<unprintable {type(obj).__name__}>"
 
 
+class StudentCodeRunning:
+    """Marks where student code runs: the grader's interrupt stops it there, and only there.
+
+    The grader sends SIGINT when a call overruns. It can arrive just after the call has
+    returned, while this runner is sending the reply or waiting for the next request;
+    Python's default handler would then kill the runner and the connection with it.
+    """
+
+    depth = 0
+
+    def __enter__(self):
+        StudentCodeRunning.depth += 1
+
+    def __exit__(self, *exc_info):
+        StudentCodeRunning.depth -= 1
+
+
+def on_interrupt(signum, frame) -> None:
+    if StudentCodeRunning.depth > 0:
+        raise KeyboardInterrupt
+
+
 def captured(action, encode=None) -> dict:
     """Run student code with its prints captured; the reply carries the (encoded) value or the error.
 
@@ -223,7 +245,8 @@ def captured(action, encode=None) -> dict:
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
     try:
-        value = action()
+        with StudentCodeRunning():
+            value = action()
     except StopIteration:
         result = wire.stopped()
     except BaseException as exc:  # noqa: BLE001
@@ -286,6 +309,7 @@ def settle_in(files: str = "/submission") -> None:
 def main() -> None:
     # Past the file-size limit, a write should fail with an error, not kill the runner.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, on_interrupt)
     settle_in()
     sys.modules["__main__"] = MAIN
     sys.path.insert(0, "")  # like a notebook kernel: the submission's own modules are importable
