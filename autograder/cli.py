@@ -27,7 +27,7 @@ from .sandbox import Limits
 
 
 def run_build(course: Course, args: argparse.Namespace) -> int:
-    problems = build_module.build(course, args.assignments or None)
+    problems = build_module.build(course, args.assignments or None, verify=not args.no_verify)
     return 1 if any(problems.values()) else 0
 
 
@@ -148,6 +148,11 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="generate the student release from solutions/ and verify it")
     b.add_argument("assignments", nargs="*", help="assignments to build (default: all)")
+    b.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="only generate the release, without grading the reference and the stub (for a release verified before)",
+    )
     b.set_defaults(run=run_build)
 
     g = sub.add_parser("grade", help="autograde submitted/<student>/ASSIGNMENT into the gradebook")

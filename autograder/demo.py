@@ -51,7 +51,8 @@ def demo(
 
     problems = build(course, [assignment], log=log)[assignment]
     if problems:
-        raise CourseError(f"the release of {assignment!r} failed verification; see the problems above")
+        listed = "\n".join(f"  {problem}" for problem in problems)
+        raise CourseError(f"the release of {assignment!r} failed verification:\n{listed}")
 
     mistakes = load_mistakes(repo.root / MISTAKES_FOLDER / assignment)
     students = write_sample_class(course, assignment, mistakes)

@@ -21,9 +21,12 @@ def files_under(folder):
 
 @pytest.mark.slow
 def test_committed_release_equals_a_fresh_build(repo, scratch_course):
-    """Does `autograder build` reproduce assignments/ byte for byte, with no problems?"""
-    problems = build(scratch_course, log=lambda _: None)
-    assert not any(problems.values()), problems
+    """Does `autograder build` reproduce assignments/ byte for byte?
+
+    Generation only: each assignment's full verification runs once, in its demo course
+    (conftest's ``graded_class``, checked by test_autograde.py).
+    """
+    build(scratch_course, verify=False, log=lambda _: None)
     for assignment in repo.assignments():
         built = files_under(scratch_course.release_dir / assignment)
         committed = files_under(repo.release_dir / assignment)
@@ -85,5 +88,5 @@ def test_build_fails_on_a_test_the_stub_passes(scratch_course, capsys):
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_max_pool2d")
     cell.source = "assert True  # tests nothing"
     nbformat.write(nb, path)
-    assert main(["--course", str(scratch_course.root), "build"]) == 1
+    assert main(["--course", str(scratch_course.root), "build", "sliding_window_max"]) == 1
     assert "test_max_pool2d]: the blank stub earns 15/15" in capsys.readouterr().out
