@@ -13,9 +13,8 @@ from autograder.course import Course
 
 from conftest import require_sandbox
 
-pytestmark = pytest.mark.slow
-
 ASSIGNMENT = "sliding_window_max"
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(name=f"class-{ASSIGNMENT}")]  # shares that graded class
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 
 

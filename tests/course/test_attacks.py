@@ -45,7 +45,7 @@ MARKER = f"7777.{random.Random().randrange(10**6):06d}"  # numeric, so `sleep MA
 CANARY = f"canary-{MARKER}"
 HONEST = {"reference": 100.0, "naive_misses_last_window": 90.0}
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(name="attacks")]
 
 
 class LoopbackServer:

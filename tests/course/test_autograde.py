@@ -8,10 +8,19 @@ from conftest import assignments, mistakes
 
 pytestmark = pytest.mark.slow
 
-CASES = [pytest.param(a, m, id=f"{a}::{m.name}") for a in assignments() for m in mistakes(a)]
+
+def on_its_class_worker(assignment: str):
+    """Under pytest-xdist (--dist loadgroup), every test of one sample class runs where it was graded."""
+    return pytest.mark.xdist_group(name=f"class-{assignment}")
 
 
-@pytest.mark.parametrize("assignment", assignments())
+CASES = [
+    pytest.param(a, m, id=f"{a}::{m.name}", marks=on_its_class_worker(a)) for a in assignments() for m in mistakes(a)
+]
+ASSIGNMENTS = [pytest.param(a, id=a, marks=on_its_class_worker(a)) for a in assignments()]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_reference_scores_full_marks(graded_class, assignment):
     graded = graded_class(assignment)
     cells = graded.cells("reference")
@@ -20,7 +29,7 @@ def test_reference_scores_full_marks(graded_class, assignment):
     assert sum(full for _, full in cells.values()) == 100, "each assignment is worth 100 points"
 
 
-@pytest.mark.parametrize("assignment", assignments())
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_blank_stub_scores_zero_on_every_cell(graded_class, assignment):
     graded = graded_class(assignment)
     earned = {cell: got for cell, (got, _) in graded.cells("blank_stub").items() if got > 0}
