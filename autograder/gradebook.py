@@ -24,12 +24,13 @@ from dataclasses import dataclass
 
 import nbformat
 import nbgrader.api
-from nbgrader.api import MissingEntry
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, Execute, NbGraderPreprocessor
 from nbgrader.utils import compute_checksum, is_grade, is_locked, is_solution, temp_attrs
 from sqlalchemy import event
 from sqlalchemy.exc import SAWarning
+from sqlalchemy.orm import scoped_session, sessionmaker
 from traitlets import Dict
 from traitlets.config import Config
 
@@ -171,16 +172,19 @@ def write_ahead_log(connection, _record) -> None:
 
 @contextmanager
 def one_engine_per_database() -> Iterator[None]:
-    """Within the block, every nbgrader ``Gradebook`` on one database shares one SQLAlchemy engine.
+    """Within the block, nbgrader's Gradebooks on one database share one engine, set up once.
 
-    nbgrader opens a new Gradebook (and so a new engine, whose statement cache starts
-    empty) about ten times per autograded submission; sharing the engine keeps the
-    compiled statements and the connection pool across a whole class.
+    nbgrader opens and closes a ``Gradebook`` about ten times per autograded submission,
+    and each one creates a SQLAlchemy engine (whose statement cache starts empty), checks
+    every table of the schema, and disposes of the engine again: most of the cost of
+    recording a run. Inside this block the first Gradebook on a database does all that
+    once; the later ones open a session on the same engine, and closing one ends its
+    session (as nbgrader's ``close`` does) but keeps the engine for the next.
     """
     engines = {}
-    create = nbgrader.api.create_engine
+    create, original_init, original_close = nbgrader.api.create_engine, Gradebook.__init__, Gradebook.close
 
-    def shared(url, **kwargs):
+    def shared_engine(url, **kwargs):
         key = (str(url), tuple(sorted(kwargs.items())))
         if key not in engines:
             engines[key] = create(url, **kwargs)
@@ -188,11 +192,23 @@ def one_engine_per_database() -> Iterator[None]:
                 event.listen(engines[key], "connect", write_ahead_log)
         return engines[key]
 
-    nbgrader.api.create_engine = shared
+    def init(self, db_url, course_id="default_course", authenticator=None):
+        if not any(key[0] == str(db_url) for key in engines):
+            original_init(self, db_url, course_id, authenticator)  # the schema is checked here, once
+            return
+        self.engine = shared_engine(db_url, echo=False, future=True)
+        self.db = scoped_session(sessionmaker(autoflush=True, bind=self.engine, future=True))
+        self.check_course(course_id=course_id)
+        self.course_id, self.authenticator = course_id, authenticator
+
+    def close(self):
+        self.db.remove()
+
+    nbgrader.api.create_engine, Gradebook.__init__, Gradebook.close = shared_engine, init, close
     try:
         yield
     finally:
-        nbgrader.api.create_engine = create
+        nbgrader.api.create_engine, Gradebook.__init__, Gradebook.close = create, original_init, original_close
         for engine in engines.values():
             engine.dispose()
 
