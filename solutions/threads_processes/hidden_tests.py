@@ -12,6 +12,7 @@ against values computed here (balances, counts), never taken on trust.
 from __future__ import annotations
 
 import random
+import time
 
 from autograder.testing import expect_raises, student_module, time_limit
 
@@ -82,17 +83,28 @@ def test_thread_dump_sees_waiting_threads(thread_dump):
 
 def test_increment_shared_modes(increment_shared):
     """Threads see one counter; processes each see their own copy; unknown modes are refused."""
-    for workers, increments in [(1, 1), (4, 2500), (8, 100)]:
-        with time_limit(HANG_SECONDS, f"increment_shared({workers}, {increments}, 'thread')"):
-            got = increment_shared(workers, increments, "thread")
-        assert got == workers * increments, (
-            f"increment_shared({workers}, {increments}, 'thread') returned {got}: threads share COUNTER"
+    lab = student_module("concurrency_lab")
+    # The last shape is long enough that a version which returns before joining its threads reads
+    # a partial count (in process mode it would still read 0, so that mode is not run on it).
+    for workers, increments in [(1, 1), (4, 2500), (8, 100), (4, 250_000)]:
+        call = f"increment_shared({workers}, {increments}, 'thread')"
+        with time_limit(HANG_SECONDS, call):
+            report = lab.observe(increment_shared, workers, increments, "thread")
+        assert report["result"] == workers * increments, (
+            f"{call} returned {report['result']}: threads share COUNTER (and are all joined before returning?)"
         )
-        with time_limit(HANG_SECONDS, f"increment_shared({workers}, {increments}, 'process')"):
-            got = increment_shared(workers, increments, "process")
-        assert got == 0, (
-            f"increment_shared({workers}, {increments}, 'process') returned {got}: worker processes change "
-            "their own copies of COUNTER, so the parent's must stay 0 (are these really processes?)"
+        assert report["threads"] >= workers, f"{call} started {report['threads']} thread(s); start one per worker"
+        if increments > 10_000:
+            continue
+        call = f"increment_shared({workers}, {increments}, 'process')"
+        with time_limit(HANG_SECONDS, call):
+            report = lab.observe(increment_shared, workers, increments, "process")
+        assert report["result"] == 0, (
+            f"{call} returned {report['result']}: worker processes change their own copies of COUNTER, so the "
+            "parent's must stay 0 (are these really processes?)"
+        )
+        assert report["forks"] >= workers, (
+            f"{call} forked {report['forks']} process(es); start one process per worker (the fork context)"
         )
     with expect_raises(ValueError, "increment_shared(2, 10, 'fiber')"):
         increment_shared(2, 10, "fiber")
@@ -102,12 +114,17 @@ def test_increment_shared_modes(increment_shared):
 
 
 def test_shared_counter_processes_exact(shared_counter_processes):
-    for workers, increments in [(1, 10), (4, 2000)]:
-        with time_limit(HANG_SECONDS, f"shared_counter_processes({workers}, {increments})"):
-            got = shared_counter_processes(workers, increments)
-        assert got == workers * increments, (
-            f"shared_counter_processes({workers}, {increments}) returned {got}; with the Value's lock held "
-            "around each read-and-write, no update is lost"
+    lab = student_module("concurrency_lab")
+    for workers, increments in [(1, 10), (4, 2000), (4, 20_000)]:
+        call = f"shared_counter_processes({workers}, {increments})"
+        with time_limit(HANG_SECONDS, call):
+            report = lab.observe(shared_counter_processes, workers, increments)
+        assert report["result"] == workers * increments, (
+            f"{call} returned {report['result']}; with the Value's lock held around each read-and-write, "
+            "no update is lost"
+        )
+        assert report["forks"] >= workers, (
+            f"{call} forked {report['forks']} process(es); the workers are processes (the fork context), one per worker"
         )
 
 
@@ -116,14 +133,21 @@ def test_shared_counter_processes_exact(shared_counter_processes):
 
 def test_locked_counter_under_forced_switching(locked_counter):
     """With thread switches forced as often as possible, is every update still counted?"""
+    lab = student_module("concurrency_lab")
     with forced_switching():
-        # several shapes: a lost update is likely in each, and near certain in at least one
-        for threads, increments in [(2, 20_000), (8, 10_000), (4, 25_000)]:
-            with time_limit(HANG_SECONDS, f"locked_counter({threads}, {increments})"):
-                got = locked_counter(threads, increments)
+        # Long enough that the threads overlap for many switches, whenever each one starts: without
+        # the lock, tens of thousands of updates are lost in each shape (tried here, busy or idle).
+        for threads, increments in [(2, 200_000), (4, 50_000)]:
+            call = f"locked_counter({threads}, {increments})"
+            with time_limit(HANG_SECONDS, call):
+                report = lab.observe(locked_counter, threads, increments)
+            got = report["result"]
             assert got == threads * increments, (
-                f"locked_counter({threads}, {increments}) returned {got} with sys.setswitchinterval(1e-6): "
+                f"{call} returned {got} with sys.setswitchinterval(1e-6): "
                 f"{threads * increments - got} updates were lost. Hold a lock around counter = bump(counter)."
+            )
+            assert report["threads"] >= threads, (
+                f"{call} started {report['threads']} thread(s); each of the {threads} threads does its share"
             )
 
 
@@ -133,6 +157,31 @@ def test_locked_counter_under_forced_switching(locked_counter):
 def test_transfer_concurrent(Account, transfer):  # noqa: N803 (the student's class, by its name)
     """Opposite transfers must not deadlock; refused transfers change nothing; the total is conserved."""
     lab = student_module("concurrency_lab")
+    # The deadlock, provoked deterministically: while this test holds the destination's lock,
+    # does the waiting transfer already hold the source's? With one global lock order, exactly
+    # one of transfer(a, b) and transfer(b, a) does (the one whose source comes first).
+    a, b = Account(10), Account(10)
+    probes = {}
+    for src, dst, call in [(a, b, "transfer(a, b, 1)"), (b, a, "transfer(b, a, 1)")]:
+        with time_limit(HANG_SECONDS, f"{call} while its destination's lock is held"):
+            probes[call] = lab.transfer_while_dst_locked(transfer, src, dst, 0.2)
+        assert not probes[call]["finished"], (
+            f"{call} finished while another thread held its destination's lock: hold both accounts' locks "
+            "while checking and updating the balances"
+        )
+    first = {call: "its source's lock" if probe["held_src"] else "no lock yet" for call, probe in probes.items()}
+    assert first["transfer(a, b, 1)"] != first["transfer(b, a, 1)"], (
+        f"while waiting for the destination's lock, {'; '.join(f'{c} held {w}' for c, w in first.items())}"
+        + (
+            ": each locks its source first, so running both at once can deadlock. Lock the lower id first."
+            if probes["transfer(a, b, 1)"]["held_src"]
+            else ": neither had taken the other account's lock; take both, in one global order (lower id first)."
+        )
+    )
+    assert (a.balance, b.balance) == (10, 10), (
+        f"one transfer of 1 each way changed the balances (10, 10) to {(a.balance, b.balance)}"
+    )
+
     with forced_switching():
         a, b = Account(10**6), Account(10**6)
         report = lab.opposite_transfers(transfer, a, b, 2000, 4, HANG_SECONDS / 2)
@@ -166,6 +215,26 @@ def test_transfer_concurrent(Account, transfer):  # noqa: N803 (the student's cl
 # ------------------------------------------------------------------ part 6
 
 
+def check_primes_workers(report: dict, call: str, mode: str) -> None:
+    """Did the work run where the mode says? Judged from the (process, thread) pairs that called is_prime."""
+    callers = [tuple(pair) for pair in report["prime_callers"]]
+    here = [thread for pid, thread in callers if pid == report["pid"]]
+    elsewhere = sorted({pid for pid, _ in callers if pid != report["pid"]})
+    if mode == "thread":
+        assert not elsewhere, (
+            f"{call}: is_prime ran in other processes {elsewhere}; mode='thread' counts on threads of this process"
+        )
+        assert any(thread != report["thread"] for thread in here), (
+            f"{call}: every is_prime call ran in the thread that called count_primes_parallel; "
+            "mode='thread' counts the chunks on a ThreadPoolExecutor's threads"
+        )
+    else:
+        assert elsewhere and not here, (
+            f"{call}: is_prime ran in {len(elsewhere)} other process(es) and in {len(set(here))} thread(s) of "
+            "the calling process; mode='process' counts every chunk in worker processes (ProcessPoolExecutor)"
+        )
+
+
 def test_count_primes_chunks(count_primes, count_primes_parallel):
     for lo, hi in [(0, 2), (2, 3), (10, 20), (97, 98), (1000, 2000)]:
         want = primes_below(hi) - primes_below(lo)
@@ -177,8 +246,20 @@ def test_count_primes_chunks(count_primes, count_primes_parallel):
                 got = count_primes_parallel(limit, workers, mode)
             assert got == primes_below(limit), (
                 f"count_primes_parallel({limit}, {workers}, {mode!r}) returned {got}; do the chunks cover "
-                "[0, limit) exactly, without gaps or overlaps?"
+                "[0, limit) exactly, without gaps or overlaps, and is every worker finished before adding up?"
             )
+    # Big enough that the last chunk takes a tenth of a second or more: an implementation that
+    # returns before its workers finish sums only part of the counts.
+    lab = student_module("concurrency_lab")
+    limit, workers = 200_000, 3
+    for mode in ("thread", "process"):
+        call = f"count_primes_parallel({limit}, {workers}, {mode!r})"
+        with time_limit(HANG_SECONDS, call):
+            report = lab.observe(count_primes_parallel, limit, workers, mode)
+        assert report["result"] == primes_below(limit), (
+            f"{call} returned {report['result']}; does it wait for every worker to finish before adding up?"
+        )
+        check_primes_workers(report, call, mode)
     with expect_raises(ValueError, "count_primes_parallel(100, 2, 'gpu')"):
         count_primes_parallel(100, 2, "gpu")
 
@@ -191,16 +272,30 @@ def test_simulated_io_overlaps_and_keeps_order(simulated_io):
     with time_limit(HANG_SECONDS, "simulated_io"):
         got = simulated_io(latencies, 6)
     assert got == latencies, f"simulated_io({latencies}, 6) returned {got}: results must be in input order"
-    for latencies, threads, bound in [([0.25] * 8, 4, 1.4), ([0.3] * 3, 8, 0.9)]:
-        with time_limit(bound, f"simulated_io({latencies}, {threads})", "the waits should overlap on the threads"):
+    # (latencies, threads, at least, at most): n_threads threads cannot finish sooner than the
+    # waits allow (so a pool of the default size is caught), and should overlap them fully.
+    for latencies, threads, least, bound in [
+        ([0.25] * 8, 4, 0.5, 1.4),
+        ([0.3] * 3, 8, 0.3, 0.9),
+        ([0.1] * 4, 1, 0.4, 2.0),
+    ]:
+        call = f"simulated_io({latencies}, {threads})"
+        start = time.perf_counter()
+        with time_limit(bound, call, "the waits should overlap on the threads"):
             got = simulated_io(latencies, threads)
-        assert got == latencies, f"simulated_io({latencies}, {threads}) returned {got}"
+        elapsed = time.perf_counter() - start
+        assert got == latencies, f"{call} returned {got}"
+        assert elapsed >= least - 0.01, (
+            f"{call} took {elapsed:.2f} s, less than the {least:g} s that {threads} thread(s) need for these waits: "
+            "use a pool of exactly n_threads threads"
+        )
 
 
 # ------------------------------------------------------------------ part 8
 
 
 def test_producer_consumer_many(producer_consumer):
+    lab = student_module("concurrency_lab")
     items = list(range(300))
     for producers, consumers in [(1, 1), (4, 3), (3, 5), (6, 2)]:
         for mode in ("thread", "process"):
@@ -208,7 +303,13 @@ def test_producer_consumer_many(producer_consumer):
             with time_limit(
                 HANG_SECONDS, call, "does every consumer get its own stop signal after all producers finish?"
             ):
-                got = producer_consumer(items, producers, consumers, mode)
+                report = lab.observe(producer_consumer, items, producers, consumers, mode)
+            got = report["result"]
+            started = report["threads"] if mode == "thread" else report["forks"]
+            assert started >= producers + consumers, (
+                f"{call} started {started} {'threads' if mode == 'thread' else 'processes'}; "
+                f"mode={mode!r} runs each producer and each consumer in its own"
+            )
             assert isinstance(got, list), f"{call} returned {type(got).__name__}, expected a list"
             missing = sorted(set(items) - set(got))
             assert not missing and len(got) == len(items), (
@@ -223,7 +324,11 @@ def test_producer_consumer_many(producer_consumer):
 def test_parallel_map_order_and_errors(parallel_map):
     lab = student_module("concurrency_lab")
     with time_limit(HANG_SECONDS, "parallel_map(slow_square, range(10), 4)"):
-        got = parallel_map(lab.slow_square, list(range(10)), 4)
+        report = lab.observe(parallel_map, lab.slow_square, list(range(10)), 4)
+    got = report["result"]
+    assert report["forks"] >= 1, (
+        f"parallel_map(slow_square, range(10), 4) forked {report['forks']} processes: run fn on a process pool"
+    )
     assert got == [x * x for x in range(10)], (
         f"parallel_map(slow_square, range(10), 4) returned {got}: results must follow the input order, "
         "not the order in which workers finish"
