@@ -13,6 +13,7 @@ import collections
 import importlib
 import io
 import itertools
+import linecache
 import os
 import shutil
 import signal
@@ -268,8 +269,13 @@ def without_magics(source: str) -> str:
 
 
 def run_cell(source: str, name: str) -> dict:
+    code = without_magics(source)
+    # As IPython does: the cell's text under its name, for tracebacks and for tools that read
+    # a function's source (inspect.getsource; Triton compiles kernels from it).
+    linecache.cache[name] = (len(code), None, code.splitlines(keepends=True), name)
+
     def execute():
-        exec(compile(without_magics(source), name, "exec"), NAMESPACE)  # noqa: S102 (running student code is the point)
+        exec(compile(code, name, "exec"), NAMESPACE)  # noqa: S102 (running student code is the point)
 
     return captured(execute)
 
