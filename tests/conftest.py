@@ -128,7 +128,12 @@ def write_tiny_assignment(root: Path, name: str, solution: str, tests: dict[str,
     """
     meta = {"schema_version": 3, "task": False}
     solution_cell = nbformat.v4.new_code_cell(f"### BEGIN SOLUTION\n{solution}\n### END SOLUTION")
-    solution_cell.metadata["nbgrader"] = meta | {"grade": False, "grade_id": "answer", "locked": False, "solution": True}
+    solution_cell.metadata["nbgrader"] = meta | {
+        "grade": False,
+        "grade_id": "answer",
+        "locked": False,
+        "solution": True,
+    }
     cells = [solution_cell]
     for grade_id, source in tests.items():
         cell = nbformat.v4.new_code_cell(source)
