@@ -163,14 +163,15 @@ def run_test_cell(
 def run_instructor_code_here(source: str, name: str, namespace: StudentNamespace) -> None:
     """Run an instructor cell (imports, constants) here too, so test code can use what it defines.
 
-    Statement by statement: a module only the submission's folder provides (an assignment's
-    helper module) cannot be imported here, and is skipped; test code then finds that name in
-    the sandbox, as the student's process sees it.
+    Statement by statement, and only as far as it goes: a module only the submission's folder
+    provides (an assignment's helper module) cannot be imported here, and a statement that
+    uses student code may fail on a proxy; test code then finds those names in the sandbox,
+    as the student's process sees them. The sandbox's run of the cell is what the notebook shows.
     """
     for statement in ast.parse(source).body:
         try:
             exec(compile(ast.Module([statement], type_ignores=[]), name, "exec"), namespace)  # noqa: S102
-        except ModuleNotFoundError:
+        except (Exception, GraderError):
             continue
 
 
