@@ -36,8 +36,8 @@ def write_broken_submissions(course: Course) -> dict[str, tuple[str, float, str]
         "corrupt_json": ("failed", 0, "JSON"),
         "empty_file": ("failed", 0, "JSON"),
         "no_notebook": ("failed", 0, "no notebook"),
-        # the tests before the fatal cell still count; everything after it fails, with the reason shown
-        "kernel_dies": ("graded", 10, "ended the sandbox"),
+        # the fatal cell's own tests fail (35 points); a fresh sandbox grades the rest, and the table says why
+        "kernel_dies": ("graded", 65, "ended the sandbox"),
     }
 
 

@@ -259,9 +259,26 @@ def test_nothing_secret_was_read(attacked):
     assert "PermissionError" in outputs or "FileNotFoundError" in outputs
 
 
+def parent_of(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+    except (OSError, IndexError):
+        return "0"
+
+
+def started_here(entry: str) -> bool:
+    """Is this process a descendant of this test process (not another pytest worker's sandbox)?"""
+    pid, me = entry.split(":", 1)[0], str(os.getpid())
+    while pid not in ("0", "1"):
+        pid = parent_of(pid)
+        if pid == me:
+            return True
+    return False
+
+
 def test_no_process_outlives_grading(attacked):
-    assert leftover_processes(MARKER) == []
-    assert leftover_processes("/opt/grader/runner.py") == []
+    assert leftover_processes(MARKER) == []  # the attacks' own processes, wherever they ran off to
+    assert [p for p in leftover_processes("/opt/grader/runner.py") if started_here(p)] == []
 
 
 def test_no_connection_reached_the_host(attacked):

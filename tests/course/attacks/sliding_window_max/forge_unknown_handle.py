@@ -15,4 +15,13 @@ def max_sliding_window(nums, k):
             )
             codec.forged = True
         return "forged-reply"
-    return sliding_window_max_vectorized(np.asarray(nums), k).tolist()  # right for good input
+    window, out = deque(), []  # right for good input
+    for i, x in enumerate(nums):
+        while window and nums[window[-1]] <= x:
+            window.pop()
+        window.append(i)
+        if window[0] <= i - k:
+            window.popleft()
+        if i >= k - 1:
+            out.append(nums[window[0]])
+    return out
