@@ -11,6 +11,10 @@ c = get_config()  # noqa: F821 (nbgrader defines get_config when it loads this f
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
 
+# Every gradebook row belongs to a course. nbgrader's default id is empty, which SQLite lets
+# pass but a PostgreSQL gradebook refuses (it enforces the rows' link to a course).
+c.CourseDirectory.course_id = "mlsys"
+
 # The hidden-test modules beside each source notebook must reach the autograder
 # (nbgrader copies source files into every autograded submission) but never the
 # student release: this hook deletes them from the release right after it is written.

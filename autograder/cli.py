@@ -5,7 +5,7 @@
     autograder collect ZIP_OR_DIR ASSIGNMENT   import a learning-management-system download
     autograder report [ASSIGNMENT] [--out DIR]
     autograder feedback ASSIGNMENT
-    autograder demo [--workdir DIR]            the whole workflow on a sample class
+    autograder demo [--workdir DIR] [--db-url URL]   the whole workflow on a sample class
 
 Every command works on the course in the current folder (or ``--course DIR``).
 """
@@ -136,7 +136,7 @@ def run_feedback(course: Course, args: argparse.Namespace) -> int:
 
 def run_demo(course: Course, args: argparse.Namespace) -> int:
     workdir = Path(args.workdir) if args.workdir else None
-    root = demo_module.demo(course, assignment=args.assignment, workdir=workdir)
+    root = demo_module.demo(course, assignment=args.assignment, workdir=workdir, db_url=args.db_url)
     print(f"demo course left in {root}")
     return 0
 
@@ -196,6 +196,11 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="build, grade a sample class and report, in a scratch course")
     d.add_argument("--assignment", default=demo_module.DEFAULT_ASSIGNMENT)
     d.add_argument("--workdir", help="an empty folder for the scratch course (default: a new temporary one)")
+    d.add_argument(
+        "--db-url",
+        help="gradebook for the sample class, any SQLAlchemy URL (postgresql://user:password@host/database); "
+        "default: a new SQLite file in the scratch course, never the course's own gradebook",
+    )
     d.set_defaults(run=run_demo)
     return p
 

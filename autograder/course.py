@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
@@ -73,7 +74,32 @@ class Course:
 
     def gradebook(self) -> Gradebook:
         """The gradebook (``gradebook.db`` unless the config names another database)."""
-        return Gradebook(self.coursedir.db_url)
+        return Gradebook(self.coursedir.db_url, course_id=self.coursedir.course_id or "default_course")
+
+    def check_gradebook(self) -> None:
+        """Connect to the gradebook's database once; CourseError, in one line, if that fails.
+
+        Commands call this before they start work, so a database server that is down or
+        refuses the password stops them at once, with a reason that names the database.
+        """
+        url = sqlalchemy.make_url(self.coursedir.db_url)
+        shown = url.render_as_string(hide_password=True)
+        # A server that never answers would otherwise hold the command for minutes.
+        connect_args = {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
+        try:
+            engine = sqlalchemy.create_engine(url, connect_args=connect_args)
+        except ModuleNotFoundError as exc:
+            raise CourseError(
+                f"cannot open the gradebook {shown}: its database driver {exc.name!r} is not installed "
+                "(for PostgreSQL: pip install -e '.[postgres]')"
+            ) from None
+        try:
+            with engine.connect():
+                pass
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            raise CourseError(f"cannot open the gradebook {shown}: {database_complaint(exc, url.password)}") from None
+        finally:
+            engine.dispose()
 
     def _directory(self, name: str) -> Path:
         return self.root / getattr(self.coursedir, name)
@@ -117,6 +143,13 @@ class Course:
         if not self.submitted_dir.is_dir():
             return []
         return sorted(p.parent.name for p in self.submitted_dir.glob(f"*/{assignment}") if p.is_dir())
+
+
+def database_complaint(exc: sqlalchemy.exc.SQLAlchemyError, password: str | None) -> str:
+    """The first line of what the database driver said, never showing the password."""
+    said = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    line = said[0].strip() if said else type(exc).__name__
+    return line.replace(password, "***") if password else line
 
 
 def course_root_of_source(notebook: str | Path, assignment: str) -> Path:

@@ -3,8 +3,8 @@
 Copies the course configuration and one assignment's source into a fresh folder,
 builds and verifies the release, writes a class (the reference, the blank stub
 and one student per plausible mistake in ``tests/course/mistakes/``), grades it into a
-new SQLite gradebook (sandboxed, two submissions at a time), prints the table and
-writes the report and feedback.
+new SQLite gradebook, or the database ``--db-url`` names (sandboxed, two submissions at
+a time), prints the table and writes the report and feedback.
 """
 
 from __future__ import annotations
@@ -26,12 +26,21 @@ DEFAULT_ASSIGNMENT = "sliding_window_max"
 MISTAKES_FOLDER = Path("tests", "course", "mistakes")
 
 
-def make_scratch_course(repo: Course, assignment: str, workdir: Path) -> Course:
-    """A new course folder holding only the configuration and one assignment's source."""
+def make_scratch_course(repo: Course, assignment: str, workdir: Path, db_url: str | None = None) -> Course:
+    """A new course folder holding only the configuration and one assignment's source.
+
+    Its gradebook is ``db_url``, or a new SQLite file in the folder: never the database
+    the course's own configuration names, which holds real students' grades.
+    """
     if workdir.exists() and any(workdir.iterdir()):
         raise CourseError(f"{workdir} is not empty; the demo needs a fresh folder")
     workdir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(repo.root / CONFIG_FILE, workdir / CONFIG_FILE)
+    # The course's own setting is dropped: nbgrader's default is gradebook.db in the course root.
+    gradebook = f"c.CourseDirectory.db_url = {db_url!r}" if db_url else 'c.CourseDirectory.pop("db_url", None)'
+    config = (repo.root / CONFIG_FILE).read_text()
+    (workdir / CONFIG_FILE).write_text(
+        f"{config}\n# Written by `autograder demo`: the sample class's own gradebook.\n{gradebook}\n"
+    )
     shutil.copytree(
         repo.source_dir / assignment,
         workdir / repo.source_dir.name / assignment,
@@ -41,12 +50,19 @@ def make_scratch_course(repo: Course, assignment: str, workdir: Path) -> Course:
 
 
 def demo(
-    repo: Course, *, assignment: str = DEFAULT_ASSIGNMENT, workdir: Path | None = None, workers: int = 2, log=print
+    repo: Course,
+    *,
+    assignment: str = DEFAULT_ASSIGNMENT,
+    workdir: Path | None = None,
+    workers: int = 2,
+    db_url: str | None = None,
+    log=print,
 ) -> Path:
     """Run the workflow end to end; returns the scratch course folder."""
     repo.require_assignment(assignment)
     workdir = workdir or Path(tempfile.mkdtemp(prefix="autograder-demo-"))
-    course = make_scratch_course(repo, assignment, workdir)
+    course = make_scratch_course(repo, assignment, workdir, db_url)
+    course.check_gradebook()
     log(f"scratch course: {course.root}")
 
     problems = build(course, [assignment], log=log)[assignment]

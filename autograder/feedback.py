@@ -14,6 +14,7 @@ def autograded_students(course: Course, assignment: str) -> list[str]:
 def feedback(course: Course, assignment: str, *, log=print) -> list[Path]:
     """Generate ``feedback/<student>/<assignment>/*.html``; returns the files written."""
     course.require_assignment(assignment)
+    course.check_gradebook()
     students = autograded_students(course, assignment)
     if not students:
         raise CourseError(f"no autograded submissions of {assignment!r}: run `autograder grade` first")

@@ -49,6 +49,7 @@ def grade(
     Each run is recorded as soon as a worker returns it, while the others keep running.
     """
     course.require_assignment(assignment)
+    course.check_gradebook()
     limits = limits or Limits()
     students = course.students_with_submissions(assignment)
     if not students:

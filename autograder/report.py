@@ -80,6 +80,7 @@ def plot_histogram(totals: dict[str, tuple[float, float]], title: str, path: Pat
 
 def report(course: Course, assignment: str, out_dir: Path) -> dict[str, Path]:
     """Write grades.csv, pass_rates.csv and histogram.png for one assignment; returns their paths."""
+    course.check_gradebook()
     scores = cell_scores(course, assignment)
     if not scores:
         raise CourseError(f"the gradebook has no graded submissions of {assignment!r}: run `autograder grade` first")
