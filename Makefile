@@ -40,5 +40,7 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) gradebook.db submitted autograded feedback reports
 
+# JupyterLab with nbgrader's extensions on, as jupyter_config/ asks: the Validate button in
+# the notebook toolbar for students; the Nbgrader menu (formgrader) for instructors.
 lab: $(STAMP)
-	$(BIN)/jupyter lab
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter_config $(BIN)/jupyter lab
