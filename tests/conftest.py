@@ -36,6 +36,15 @@ MISTAKES_ROOT = COURSE_TESTS / "mistakes"
 ATTACKS_ROOT = COURSE_TESTS / "attacks"
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each test's outcome on it (``item.call_report``), for fixtures that save evidence of a failure."""
+    report = yield
+    if report.when == "call":
+        item.call_report = report
+    return report
+
+
 @pytest.fixture(scope="session")
 def repo() -> Course:
     return Course(REPO_ROOT)

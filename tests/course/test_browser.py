@@ -54,10 +54,14 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(PAGE_SECONDS * 1000)
-    yield context.new_page()
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "call_report", None)
+    if report is not None and report.failed:
+        snap(page, f"failed-{request.node.name}")  # what the page showed when the test gave up
     context.close()
 
 
@@ -86,7 +90,7 @@ def wait_for_idle_kernel(page) -> None:
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
 
 
-def test_student_solves_one_function_and_validates(lab, page):
+def test_student_solves_one_function_and_validates(page, lab):  # the browser first: it may skip
     cells = released_cells(lab.root)
     solution_at = index_of(cells, SOLVED)
     test_at = next(i for i in range(solution_at, len(cells)) if is_grade(cells[i]))
@@ -155,7 +159,7 @@ def gradebook_scores(root: Path) -> tuple[dict[str, float], dict[str, float]]:
     return totals, cells
 
 
-def test_instructor_reads_the_gradebook_in_formgrader(lab, page):
+def test_instructor_reads_the_gradebook_in_formgrader(page, lab):
     totals, mistake_cells = gradebook_scores(lab.root)
 
     page.goto(lab.url("lab"))
