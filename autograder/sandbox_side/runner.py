@@ -151,14 +151,14 @@ def snapshot(value):
     """A copy of a mutable argument, to tell afterwards whether student code changed it."""
     if type(value) in (list, dict, set, bytearray):
         return type(value)(value)
-    np = sys.modules.get("numpy")
+    np = wire.imported("numpy")
     if np is not None and isinstance(value, np.ndarray):
         return value.copy()
     return None
 
 
 def differs(value, before) -> bool:
-    np = sys.modules.get("numpy")
+    np = wire.imported("numpy")
     if np is not None and isinstance(before, np.ndarray):
         return value.shape != before.shape or value.dtype != before.dtype or not np.array_equal(value, before)
     return type(value) is not type(before) or value != before

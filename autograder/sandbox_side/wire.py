@@ -59,12 +59,25 @@ def _unb64(text) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
+def imported(name: str):
+    """The module ``name`` if it is already fully imported, else None (values of its types cannot exist yet).
+
+    A grading process runs several submissions' tests in threads, and one may be importing
+    PyTorch (seconds) while another encodes a value: until that import finishes, the module
+    sits in ``sys.modules`` without its attributes (``torch.Tensor``), so it counts as absent.
+    """
+    module = sys.modules.get(name)
+    if module is None or getattr(getattr(module, "__spec__", None), "_initializing", False):
+        return None
+    return module
+
+
 def _numpy():
-    return sys.modules.get("numpy")
+    return imported("numpy")
 
 
 def _torch():
-    return sys.modules.get("torch")
+    return imported("torch")
 
 
 def encode(value, make_handle=None, depth: int = 0):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import io
 import json
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -73,6 +76,15 @@ def test_objects_that_are_not_plain_data_become_handles():
     made = []
     encoded = wire.encode([Sneaky(), np.array([object()])], lambda obj: made.append(obj) or {"$handle": 1})
     assert encoded == [{"$handle": 1}, {"$handle": 1}] and len(made) == 2
+
+
+def test_a_module_another_thread_is_still_importing_counts_as_absent(monkeypatch):
+    """A grading process imports PyTorch in one test's thread while another thread encodes a value."""
+    half_imported = types.ModuleType("torch")  # in sys.modules, but no torch.Tensor yet
+    half_imported.__spec__ = importlib.machinery.ModuleSpec("torch", None)
+    half_imported.__spec__._initializing = True  # what importlib sets while the module's code runs
+    monkeypatch.setitem(sys.modules, "torch", half_imported)
+    assert wire.encode(object(), lambda obj: {"$handle": 7}) == {"$handle": 7}
 
 
 def test_replies_are_built_one_way_for_both_ends():
