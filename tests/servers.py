@@ -131,6 +131,17 @@ def postgres_server():
         server.stop()
 
 
+# ------------------------------------------------------------------- JupyterLab
+
+# Settings a fresh student machine would reasonably have, fixed so the page is predictable:
+# every cell rendered (no windowing: the test reads cells far down the notebook), and no
+# news or update check (the machine is offline; those pop-ups would cover the page).
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
 def wait_for_http(url: str, process: subprocess.Popen, log: Path, seconds: float = STARTUP_SECONDS) -> None:
     """Return once ``url`` answers; RuntimeError with the server's last words if it exits or never does."""
     deadline = time.monotonic() + seconds
@@ -143,17 +154,6 @@ def wait_for_http(url: str, process: subprocess.Popen, log: Path, seconds: float
         except OSError:
             time.sleep(0.25)
     raise RuntimeError(f"no answer from {url} within {seconds:g} s: {log.read_text()[-800:]}")
-
-
-# ------------------------------------------------------------------- JupyterLab
-
-# Settings a fresh student machine would reasonably have, fixed so the page is predictable:
-# every cell rendered (no windowing: the test reads cells far down the notebook), and no
-# news or update check (the machine is offline; those pop-ups would cover the page).
-LAB_SETTINGS = {
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
-}
 
 
 # The repository's Jupyter configuration, which turns nbgrader's extensions on (as `make lab` does).

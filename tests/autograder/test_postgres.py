@@ -35,9 +35,14 @@ def postgres():
         yield server
 
 
-def use_database(root: Path, url: str) -> None:
-    with open(root / CONFIG_FILE, "a") as f:
-        f.write(f"\nc.CourseDirectory.db_url = {url!r}\n")
+def course_on_database(root: Path, model: Course, url: str, students: list[str] = ()) -> Course:
+    """A new course at ``root``: ``model``'s configuration and assignment, some of its submissions, and ``url``'s gradebook."""
+    shutil.copytree(model.source_dir / ASSIGNMENT, root / model.source_dir.name / ASSIGNMENT)
+    for student in students:
+        shutil.copytree(model.submitted_dir / student, root / "submitted" / student)
+    config = (model.root / CONFIG_FILE).read_text()
+    (root / CONFIG_FILE).write_text(f"{config}\nc.CourseDirectory.db_url = {url!r}\n")
+    return Course(root)
 
 
 def scores_by_cell(url: str, assignment: str) -> dict[tuple[str, str], float]:
@@ -56,15 +61,10 @@ def postgres_class(postgres, graded_class, tmp_path_factory):
     """Part of the sample class, in a new course whose gradebook is a PostgreSQL database, graded by the CLI."""
     require_sandbox()
     sqlite = graded_class(ASSIGNMENT).course
-    root = tmp_path_factory.mktemp("postgres") / "course"
-    shutil.copytree(sqlite.source_dir / ASSIGNMENT, root / sqlite.source_dir.name / ASSIGNMENT)
-    for student in STUDENTS:
-        shutil.copytree(sqlite.submitted_dir / student, root / "submitted" / student)
-    shutil.copy(sqlite.root / CONFIG_FILE, root / CONFIG_FILE)
     url = postgres.create_database("course")
-    use_database(root, url)
-    assert main(["--course", str(root), "grade", ASSIGNMENT, "--workers", "2"]) == 0
-    return Course(root), url, sqlite
+    course = course_on_database(tmp_path_factory.mktemp("postgres") / "course", sqlite, url, STUDENTS)
+    assert main(["--course", str(course.root), "grade", ASSIGNMENT, "--workers", "2"]) == 0
+    return course, url, sqlite
 
 
 def test_postgres_scores_match_sqlite_cell_for_cell(postgres_class):
@@ -129,17 +129,13 @@ def test_demo_grades_its_sample_class_into_postgres(postgres, repo, tmp_path):
 def test_unreachable_database_stops_grading_with_one_line(postgres, graded_class, tmp_path, capsys, problem):
     """The error names the database without its password, and no submission is graded."""
     sqlite = graded_class(ASSIGNMENT).course
-    root = tmp_path / "course"
-    shutil.copytree(sqlite.source_dir / ASSIGNMENT, root / sqlite.source_dir.name / ASSIGNMENT)
-    shutil.copytree(sqlite.submitted_dir / "reference", root / "submitted" / "reference")
-    shutil.copy(sqlite.root / CONFIG_FILE, root / CONFIG_FILE)
     if problem == "server down":
         url = f"postgresql://grader:hunter2secret@127.0.0.1:{free_port()}/course"
         said = "Connection refused"
     else:
         url = postgres.create_database("refused").replace(postgres.password, "hunter2secret")
         said = "password authentication failed"
-    use_database(root, url)
+    root = course_on_database(tmp_path / "course", sqlite, url, ["reference"]).root
     assert main(["--course", str(root), "grade", ASSIGNMENT]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1, f"not one line: {err!r}"
@@ -150,9 +146,6 @@ def test_unreachable_database_stops_grading_with_one_line(postgres, graded_class
 
 def test_demo_never_grades_into_the_course_gradebook(repo, tmp_path):
     """Without --db-url the demo's class goes to its own SQLite file, whatever the course's config names."""
-    course_root = tmp_path / "course"
-    shutil.copytree(repo.source_dir / ASSIGNMENT, course_root / repo.source_dir.name / ASSIGNMENT)
-    shutil.copy(repo.root / CONFIG_FILE, course_root / CONFIG_FILE)
-    use_database(course_root, "postgresql://grader:secret@db.example.org/real_course")
-    scratch = make_scratch_course(Course(course_root), ASSIGNMENT, tmp_path / "demo")
+    course = course_on_database(tmp_path / "course", repo, "postgresql://grader:secret@db.example.org/real_course")
+    scratch = make_scratch_course(course, ASSIGNMENT, tmp_path / "demo")
     assert scratch.coursedir.db_url == f"sqlite:///{scratch.root / 'gradebook.db'}"
