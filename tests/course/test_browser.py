@@ -186,7 +186,12 @@ def test_instructor_reads_the_gradebook_in_formgrader(page, lab):
     formgrader.locator("#main-table td.name a", has_text=ASSIGNMENT).click()
     score_boxes = formgrader.locator("input.score")
     score_boxes.first.wait_for()
-    # The autograded score of each test cell is the placeholder of its (empty) manual-score box.
+    # The autograded score of each test cell is the placeholder of its (empty) manual-score box,
+    # which formgrader's script fills in after the page has rendered.
+    submission_page = next(f for f in page.frames if "/formgrader/submissions/" in f.url)
+    submission_page.wait_for_function(
+        "() => [...document.querySelectorAll('input.score')].every(box => box.hasAttribute('placeholder'))"
+    )
     on_page = {score_boxes.nth(i).get_attribute("id"): float(score_boxes.nth(i).get_attribute("placeholder"))
                for i in range(score_boxes.count())}  # fmt: skip
     assert on_page == mistake_cells
